@@ -1,0 +1,1 @@
+"""tfshare.compat: drop-in namespaces for TF1 programs."""

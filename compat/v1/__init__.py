@@ -1,0 +1,1 @@
+"""tfshare.compat.v1: a drop-in for tensorflow.compat.v1 (being built)."""

@@ -1,0 +1,1 @@
+"""tfshare.compat.v1.contrib."""

@@ -1,0 +1,1 @@
+"""Command line: tfshare inspect | diff | plan | rename."""
