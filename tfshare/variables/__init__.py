@@ -1,1 +1,48 @@
-__all__ = []
+"""TF1 variable sharing (``variable_scope`` / ``get_variable``) in graph and eager mode.
+
+``get_variable("w", shape)`` inside ``variable_scope("layer")`` gets or creates
+the variable ``layer/w`` in the current store, with TF1's reuse rules, names,
+counters, initializer precedence and error texts (reference §1). In v1 graph
+mode the variables live in the graph's store and collections; in eager mode in
+one process-wide store (cleared by ``reset_default_graph()``); inside a Keras
+layer decorated with ``track_tf1_style_variables`` in that layer's own store.
+"""
+from tfshare.variables.store import VariableStore
+from tfshare.variables.scope import (
+    AUTO_REUSE,
+    VariableScope,
+    get_local_variable,
+    get_variable,
+    get_variable_scope,
+    no_regularizer,
+    variable_scope,
+)
+from tfshare.variables.collections import (
+    current_store,
+    global_variables,
+    local_variables,
+    reset_default_graph,
+    store_scope,
+    tf1_mode,
+    trainable_variables,
+)
+from tfshare.variables.tracking import track_tf1_style_variables
+
+__all__ = [
+    "AUTO_REUSE",
+    "VariableScope",
+    "VariableStore",
+    "current_store",
+    "get_local_variable",
+    "get_variable",
+    "get_variable_scope",
+    "global_variables",
+    "local_variables",
+    "no_regularizer",
+    "reset_default_graph",
+    "store_scope",
+    "tf1_mode",
+    "track_tf1_style_variables",
+    "trainable_variables",
+    "variable_scope",
+]

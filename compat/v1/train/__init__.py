@@ -1,1 +1,11 @@
-"""tfshare.compat.v1.train."""
+"""``tfshare.compat.v1.train``: ``tf.compat.v1.train`` with an eager-capable
+``init_from_checkpoint``. Everything else (``Saver``, optimizers,
+``list_variables``, ``load_checkpoint``, ...) is forwarded."""
+from __future__ import annotations
+
+import tensorflow as _tf
+
+from tfshare.compat.v1._forward import forwarder as _forwarder
+from tfshare.compat.v1.train._init_from_checkpoint import init_from_checkpoint  # noqa: F401
+
+__getattr__, __dir__ = _forwarder(__name__, lambda: _tf.compat.v1.train, globals())

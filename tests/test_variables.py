@@ -1,0 +1,535 @@
+"""tfshare.variables against stock TF1 graph mode (the second oracle), in graph and eager mode.
+
+Each case is a small program written once against an ``api`` namespace and run
+on (1) stock ``tf.compat.v1`` inside ``tf.Graph().as_default()``, (2) tfshare
+inside ``tf.Graph().as_default()``, (3) tfshare in eager mode. Their outcomes
+(names, values, error texts, collection contents) must agree. The key TF1
+error texts are also checked literally against the spec (reference §1.7).
+"""
+from __future__ import annotations
+
+import types
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import tfshare.variables as tv
+
+v1 = tf.compat.v1
+GK = v1.GraphKeys
+
+
+class Runner:
+    """An ``api`` namespace plus helpers to evaluate values in its mode."""
+
+    def __init__(self, kind: str):
+        self.kind = kind
+        self.graph_mode = kind != "eager"
+        mod = v1 if kind == "stock" else tv
+        self.api = types.SimpleNamespace(
+            variable_scope=mod.variable_scope, get_variable=mod.get_variable,
+            get_variable_scope=mod.get_variable_scope,
+            get_local_variable=mod.get_local_variable, AUTO_REUSE=mod.AUTO_REUSE,
+            no_regularizer=mod.no_regularizer, global_variables=mod.global_variables,
+            trainable_variables=mod.trainable_variables, local_variables=mod.local_variables)
+
+    def reg_losses(self):
+        if self.graph_mode:
+            return v1.get_collection(GK.REGULARIZATION_LOSSES)
+        return tv.current_store().regularization_losses()
+
+    def values(self, tensors):
+        if not self.graph_mode:
+            return [np.asarray(t) for t in tensors]
+        with v1.Session() as sess:
+            sess.run(v1.global_variables_initializer())
+            sess.run(v1.local_variables_initializer())
+            return [np.asarray(x) for x in sess.run(list(tensors))]
+
+    def run(self, case):
+        if self.graph_mode:
+            with tf.Graph().as_default():
+                return _capture(case, self)
+        tv.reset_default_graph()
+        try:
+            return _capture(case, self)
+        finally:
+            tv.reset_default_graph()
+
+
+def _capture(case, runner):
+    try:
+        return ("ok", _plain(case(runner.api, runner)))
+    except (ValueError, TypeError, RuntimeError) as e:
+        base = next(c for c in (ValueError, TypeError, RuntimeError) if isinstance(e, c))
+        return ("error", base.__name__, str(e))
+
+
+def _plain(x):
+    if isinstance(x, dict):
+        return {k: _plain(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_plain(v) for v in x]
+    if isinstance(x, np.ndarray):
+        return np.round(x.astype(np.float64), 6).tolist()
+    return x
+
+
+def _names(vs):
+    return [v.name for v in vs]
+
+
+# --------------------------------------------------------------------- errors
+
+def e_already_exists(api, r):
+    with api.variable_scope("foo"):
+        api.get_variable("v", [1])
+    with api.variable_scope("foo"):
+        api.get_variable("v", [1])
+
+
+def e_does_not_exist(api, r):
+    with api.variable_scope("foo", reuse=True):
+        api.get_variable("w", [1])
+
+
+def e_shape(api, r):
+    with api.variable_scope("foo"):
+        api.get_variable("v", [1])
+    with api.variable_scope("foo", reuse=True):
+        api.get_variable("v", [2])
+
+
+def e_dtype(api, r):
+    with api.variable_scope("foo"):
+        api.get_variable("v", [1])
+    with api.variable_scope("foo", reuse=True):
+        api.get_variable("v", [1], dtype=tf.int32)
+
+
+def e_dtype_implicit(api, r):
+    api.get_variable("iv", initializer=[1, 2])
+    with api.variable_scope(api.get_variable_scope(), reuse=True):
+        api.get_variable("iv")
+
+
+def e_init_dtype(api, r):
+    api.get_variable("c", dtype=tf.int32, initializer=1.0)
+
+
+def e_const_with_shape(api, r):
+    api.get_variable("c", [2], initializer=[1.0, 2.0])
+
+
+def e_no_init_no_shape(api, r):
+    api.get_variable("ns")
+
+
+def e_partial_shape(api, r):
+    api.get_variable("p", [None, 2])
+
+
+def e_complex(api, r):
+    api.get_variable("cx", [2], dtype=tf.complex64)
+
+
+def e_int_scope_float_init(api, r):
+    with api.variable_scope("s", initializer=v1.constant_initializer(5.0)):
+        api.get_variable("i", [2], dtype=tf.int32)
+
+
+def e_getter_not_callable(api, r):
+    with api.variable_scope("s", custom_getter=3):
+        api.get_variable("v", [1])
+
+
+def e_reuse_value(api, r):
+    with api.variable_scope("s", reuse=2):
+        pass
+
+
+def e_default_reuse_true(api, r):
+    with api.variable_scope(None, default_name="d", reuse=True):
+        pass
+
+
+def e_default_auto_reuse(api, r):
+    with api.variable_scope(None, default_name="d", reuse=api.AUTO_REUSE):
+        pass
+
+
+def e_no_name(api, r):
+    with api.variable_scope(None):
+        pass
+
+
+def e_bad_type(api, r):
+    with api.variable_scope(3):
+        pass
+
+
+def e_aux_type(api, r):
+    with api.variable_scope("s", auxiliary_name_scope=1):
+        pass
+
+
+def e_improper_nesting(api, r):
+    a = api.variable_scope("a")
+    b = api.variable_scope("b")
+    a.__enter__()
+    b.__enter__()
+    a.__exit__(None, None, None)
+
+
+def e_reuse_root_then_create(api, r):
+    api.get_variable_scope().reuse_variables()
+    api.get_variable("late", [1])
+
+
+def e_counter_reset_block(api, r):
+    # reference §1.3: the second pass wants block/dense again and fails
+    for _ in range(2):
+        with api.variable_scope("block"):
+            with api.variable_scope(None, default_name="dense"):
+                api.get_variable("kernel", [2, 2])
+
+
+ERROR_CASES = [e_already_exists, e_does_not_exist, e_shape, e_dtype, e_dtype_implicit,
+               e_init_dtype, e_const_with_shape, e_no_init_no_shape, e_partial_shape,
+               e_complex, e_int_scope_float_init, e_getter_not_callable, e_reuse_value,
+               e_default_reuse_true, e_default_auto_reuse, e_no_name, e_bad_type, e_aux_type,
+               e_improper_nesting, e_reuse_root_then_create, e_counter_reset_block]
+
+SPEC_TEXTS = {
+    "e_already_exists": ("ValueError", "Variable foo/v already exists, disallowed. Did you mean "
+                         "to set reuse=True or reuse=tf.AUTO_REUSE in VarScope?"),
+    "e_does_not_exist": ("ValueError", "Variable foo/w does not exist, or was not created with "
+                         "tf.get_variable(). Did you mean to set reuse=tf.AUTO_REUSE in "
+                         "VarScope?"),
+    "e_shape": ("ValueError", "Trying to share variable foo/v, but specified shape (2,) and "
+                "found shape (1,)."),
+    "e_dtype": ("ValueError", "Trying to share variable foo/v, but specified dtype int32 and "
+                "found dtype float32."),
+    "e_init_dtype": ("ValueError", "Initializer type '<dtype: 'float32'>' and explicit dtype "
+                     "'<dtype: 'int32'>' don't match."),
+    "e_const_with_shape": ("ValueError", "If initializer is a constant, do not specify shape."),
+    "e_no_init_no_shape": ("ValueError", "Variable ns did not get an initializer, so its "
+                           "`shape` argument must be specified."),
+    "e_partial_shape": ("ValueError", "The initializer passed is not valid. It should be a "
+                        "callable with no arguments and the shape should not be provided or an "
+                        "instance of `tf.keras.initializers.*' and `shape` should be fully "
+                        "defined."),
+    "e_complex": ("ValueError", "An initializer for variable cx of <dtype: 'complex64'> is "
+                  "required"),
+    "e_int_scope_float_init": ("TypeError", "Expected int32, but got 5.0 of type 'float'."),
+    "e_getter_not_callable": ("ValueError", "Passed a custom_getter which is not callable: 3"),
+    "e_reuse_value": ("ValueError", "The reuse parameter must be True or False or None."),
+    "e_default_reuse_true": ("ValueError", "reuse=True cannot be used without a name_or_scope"),
+    "e_default_auto_reuse": ("ValueError", "reuse=True cannot be used without a name_or_scope"),
+    "e_no_name": ("TypeError", "If default_name is None then name_or_scope is required"),
+    "e_bad_type": ("TypeError", "VariableScope: name_or_scope must be a string or "
+                   "VariableScope."),
+    "e_aux_type": ("TypeError", "The auxiliary_name_scope must be `True` or `False`, while "
+                   "get 1"),
+    "e_improper_nesting": ("RuntimeError", "Improper nesting of variable_scope."),
+    "e_counter_reset_block": ("ValueError", "Variable block/dense/kernel already exists, "
+                              "disallowed. Did you mean to set reuse=True or "
+                              "reuse=tf.AUTO_REUSE in VarScope?"),
+}
+
+
+@pytest.mark.parametrize("case", ERROR_CASES, ids=lambda c: c.__name__)
+def test_error_paths_match_stock(case):
+    stock = Runner("stock").run(case)
+    assert stock[0] == "error", stock
+    assert Runner("graph").run(case) == stock
+    assert Runner("eager").run(case) == stock
+    if case.__name__ in SPEC_TEXTS:
+        assert stock[1:] == SPEC_TEXTS[case.__name__]
+
+
+def test_sharing_errors_are_tfshare_errors():
+    from tfshare.errors import VariableSharingError
+
+    tv.reset_default_graph()
+    try:
+        with tv.variable_scope("x"):
+            tv.get_variable("v", [1])
+        with pytest.raises(VariableSharingError):
+            with tv.variable_scope("x"):
+                tv.get_variable("v", [1])
+    finally:
+        tv.reset_default_graph()
+
+
+# --------------------------------------------------------------- behaviours
+
+def b_initializer_precedence(api, r):
+    out = {}
+    with api.variable_scope("o", initializer=v1.constant_initializer(2.0)):
+        a = api.get_variable("a", [2])
+        with api.variable_scope("i", initializer=v1.constant_initializer(3.0)) as s:
+            b = api.get_variable("b", [2])
+            c = api.get_variable("c", [2], initializer=v1.constant_initializer(4.0))
+            s.set_initializer(v1.constant_initializer(5.0))
+            d = api.get_variable("d", [2])
+        e = api.get_variable("e", [2])
+        i = api.get_variable("i", [2], dtype=tf.int32,
+                             initializer=v1.constant_initializer(7))
+    f = api.get_variable("f", [3], dtype=tf.int32)
+    g = api.get_variable("g", [2], dtype=tf.bool)
+    h = api.get_variable("h", initializer=[1, 2, 3])
+    lam = api.get_variable("lam", initializer=lambda: tf.constant([1.5, 2.5]))
+    cls = api.get_variable("cls", [2], initializer=v1.ones_initializer)
+    vals = r.values([a, b, c, d, e, i, f, g, h, lam, cls])
+    out["values"] = vals
+    out["dtypes"] = [v.dtype.base_dtype.name for v in (a, i, f, g, h, lam)]
+    out["names"] = _names([a, b, c, d, e, i, f, g, h, lam, cls])
+    return out
+
+
+def b_glorot_default(api, r):
+    w = api.get_variable("w", [30, 50])
+    b = api.get_variable("b", [400])
+    wv, bv = r.values([w, b])
+    lim_w, lim_b = np.sqrt(6.0 / 80), np.sqrt(6.0 / 800)
+    return {"w_bounded": bool(np.abs(wv).max() <= lim_w),
+            "w_spread": bool(np.abs(wv).max() > 0.8 * lim_w),
+            "b_bounded": bool(np.abs(bv).max() <= lim_b),
+            "b_spread": bool(np.abs(bv).max() > 0.8 * lim_b)}
+
+
+def b_dtype_inheritance(api, r):
+    with api.variable_scope("p", dtype=tf.float64):
+        with api.variable_scope("c"):
+            v = api.get_variable("v", [1])
+        with api.variable_scope(api.get_variable_scope(), reuse=True):
+            pass
+        w = api.get_variable("w", [1], dtype=tf.float16)
+    return [v.name, v.dtype.base_dtype.name, w.dtype.base_dtype.name]
+
+
+def b_custom_getter_chain(api, r):
+    calls = []
+
+    def g1(getter, name, *args, **kwargs):
+        calls.append(("g1", name))
+        return getter(name, *args, **kwargs)
+
+    def g2(getter, name, *args, **kwargs):
+        calls.append(("g2", name, sorted(kwargs)))
+        return getter(name + "_x", *args, **kwargs)
+
+    def g3(getter, *args, **kwargs):
+        calls.append(("g3",))
+        return getter(*args, **kwargs)
+
+    def sums(getter, name, *args, **kwargs):
+        a = getter(name + "/0", *args, **kwargs)
+        b = getter(name + "/1", *args, **kwargs)
+        return a + b
+
+    with api.variable_scope("o", custom_getter=g1):
+        with api.variable_scope("i", custom_getter=g2):
+            v = api.get_variable("v", [1])
+            w = api.get_variable("w", [1], custom_getter=g3)
+        with api.variable_scope("s", custom_getter=sums):
+            t = api.get_variable("t", [1], initializer=v1.constant_initializer(2.0))
+    reuse_seen = []
+
+    def reuse_getter(getter, *args, **kwargs):
+        reuse_seen.append(repr(kwargs["reuse"]))
+        return getter(*args, **kwargs)
+
+    with api.variable_scope("r", custom_getter=reuse_getter):
+        api.get_variable("q", [1])
+    with api.variable_scope("r", custom_getter=reuse_getter, reuse=True):
+        api.get_variable("q", [1])
+    return {"calls": calls, "names": _names([v, w]), "t": r.values([t]),
+            "tname_prefix": t.name.split("/")[0], "reuse": reuse_seen,
+            "all": sorted(_names(api.global_variables()))}
+
+
+def b_regularizer_once(api, r):
+    reg = lambda v: tf.reduce_sum(v) * 0.5  # noqa: E731
+    with api.variable_scope("r", regularizer=reg):
+        a = api.get_variable("a", [2], initializer=v1.constant_initializer(3.0))
+        api.get_variable("nt", [1], trainable=False, initializer=v1.constant_initializer(1.0))
+        api.get_variable("off", [1], regularizer=api.no_regularizer)
+    with api.variable_scope("r", reuse=True):
+        api.get_variable("a", [2])
+    with api.variable_scope("r", reuse=api.AUTO_REUSE):
+        api.get_variable("a", [2])
+    losses = r.reg_losses()
+    out = {"n": len(losses), "vals": r.values(losses), "a": a.name}
+    if r.graph_mode:
+        out["op_names"] = [t.name for t in losses]
+    return out
+
+
+def b_collections(api, r):
+    with api.variable_scope("conv1"):
+        api.get_variable("w", [1])
+        api.get_variable("nt", [1], trainable=False)
+        api.get_variable("mine", [1], collections=["mine"])
+        api.get_local_variable("loc", [1])
+        inner = api.get_variable_scope()
+    with api.variable_scope("conv10"):
+        api.get_variable("w", [1])
+    api.get_variable("conv1_b", [1])
+    with api.variable_scope(inner, reuse=True):
+        same = api.get_local_variable("loc", [1])
+    return {
+        "global": _names(api.global_variables()),
+        "trainable": _names(api.trainable_variables()),
+        "local": _names(api.local_variables()),
+        "global_conv1": _names(api.global_variables("conv1")),
+        "trainable_conv1/": _names(api.trainable_variables("conv1/")),
+        "scope_global": _names(inner.global_variables()),
+        "scope_trainable": _names(inner.trainable_variables()),
+        "scope_local": _names(inner.local_variables()),
+        "same_local": same.name,
+    }
+
+
+def b_reuse_inheritance(api, r):
+    out = []
+    with api.variable_scope("a") as a:
+        api.get_variable("v", [1])
+    with api.variable_scope("p", reuse=True):
+        with api.variable_scope("c", reuse=False) as c:
+            out.append(repr(c.reuse))
+        with api.variable_scope(a) as a2:
+            out.append(repr(a2.reuse))
+            out.append(a2.original_name_scope if r.graph_mode else None)
+    a.reuse_variables()
+    with api.variable_scope(a, reuse=False) as a3:
+        out.append(repr(a3.reuse))
+        out.append(api.get_variable("v", [1]).name)
+    with api.variable_scope("q", reuse=api.AUTO_REUSE):
+        with api.variable_scope("r") as rr:
+            out.append(repr(rr.reuse is api.AUTO_REUSE))
+            x1 = api.get_variable("x", [1])
+            x2 = api.get_variable("x", [1])
+            out.append(x1 is x2)
+    out.append(repr(api.get_variable_scope().reuse))
+    out.append(api.get_variable_scope().name)
+    return out
+
+
+def b_counters(api, r):
+    names = []
+    with api.variable_scope(None, default_name="layer") as s0:
+        names.append(s0.name)
+    with api.variable_scope(None, default_name="layer") as s1:
+        names.append(s1.name)
+    with api.variable_scope("default") as dflt:
+        pass
+    with api.variable_scope(dflt):
+        with api.variable_scope(None, default_name="layer") as s2:
+            names.append(s2.name)
+    with api.variable_scope(None, default_name="layer") as s3:
+        names.append(s3.name)
+    with api.variable_scope("dense_5"):
+        pass
+    for _ in range(2):
+        with api.variable_scope(None, default_name="dense") as d:
+            names.append(d.name)
+    with api.variable_scope("blk"):
+        with api.variable_scope(None, default_name="dense") as d:
+            names.append(d.name)
+    with api.variable_scope("blk"):
+        with api.variable_scope(None, default_name="dense") as d:
+            names.append(d.name)
+    return names
+
+
+def b_op_name_scopes(api, r):
+    if not r.graph_mode:
+        return None
+    out = []
+    with api.variable_scope("foo") as s:
+        api.get_variable("v", [1])
+    with api.variable_scope("foo", reuse=True) as s1:
+        out += [tf.constant(1.0, name="c").name, s1.original_name_scope,
+                api.get_variable("v").name]
+    with api.variable_scope("B"):
+        with api.variable_scope("A") as A:
+            pass
+    with api.variable_scope("B"):
+        with api.variable_scope(A):
+            out += [tf.constant(1.0, name="c").name, api.get_variable("jv", [1]).name]
+    with v1.name_scope(s.original_name_scope):
+        out.append(tf.constant(1.0, name="c").name)
+    with api.variable_scope("a"):
+        with v1.name_scope("ns"):
+            with api.variable_scope("b"):
+                out += [tf.constant(1.0, name="c").name, api.get_variable("x", [1]).name]
+    with v1.name_scope("nsonly"):
+        out.append(api.get_variable("nsv", [1]).name)
+        with api.variable_scope("aux", auxiliary_name_scope=False) as ax:
+            out += [tf.constant(1.0, name="c").name, ax.original_name_scope]
+    with api.variable_scope("aux0", auxiliary_name_scope=False) as ax0:
+        out += [tf.constant(1.0, name="c").name, ax0.original_name_scope]
+    with api.variable_scope(None, default_name="dn") as dn:
+        out += [dn.original_name_scope, tf.constant(1.0, name="c").name]
+    g2 = tf.Graph()
+    with g2.as_default():
+        t = tf.constant(1.0, name="t")
+    with api.variable_scope("vals", values=[t]):
+        out.append(v1.get_default_graph() is g2)
+    return out
+
+
+BEHAVIOUR_CASES = [b_initializer_precedence, b_glorot_default, b_dtype_inheritance,
+                   b_custom_getter_chain, b_regularizer_once, b_collections,
+                   b_reuse_inheritance, b_counters, b_op_name_scopes]
+
+
+def _strip_graph_only(case, result):
+    if case is b_regularizer_once and result[0] == "ok":
+        result[1].pop("op_names", None)
+    return result
+
+
+@pytest.mark.parametrize("case", BEHAVIOUR_CASES, ids=lambda c: c.__name__)
+def test_behaviour_matches_stock(case):
+    stock = Runner("stock").run(case)
+    assert stock[0] == "ok", stock
+    assert Runner("graph").run(case) == stock
+    eager = Runner("eager").run(case)
+    if case is b_op_name_scopes:
+        assert eager == ("ok", None)
+    else:
+        assert eager == _strip_graph_only(case, stock)
+
+
+def test_spec_examples_hold_on_stock_and_tfshare():
+    """A few spec facts asserted literally (reference §1.3, §1.5, §1.8)."""
+    for kind in ("stock", "graph", "eager"):
+        res = Runner(kind).run(b_counters)
+        assert res == ("ok", ["layer", "layer_1", "layer_2", "layer_3", "dense", "dense_1",
+                              "blk/dense", "blk/dense"]), kind
+        cg = Runner(kind).run(b_custom_getter_chain)[1]
+        assert [c[0] for c in cg["calls"]] == ["g2", "g1", "g3"], kind
+        assert cg["names"] == ["o/i/v_x:0", "o/i/w:0"], kind
+        assert cg["t"] == [[4.0]], kind
+        reg = Runner(kind).run(b_regularizer_once)[1]
+        assert reg["n"] == 2 and reg["vals"] == [3.0, 0.5], kind
+    reg = Runner("graph").run(b_regularizer_once)[1]
+    assert reg["op_names"][0] == "r/a/Regularizer/mul:0"
+
+
+def test_constraint_is_set():
+    c = lambda t: tf.clip_by_value(t, 0.0, 1.0)  # noqa: E731
+    tv.reset_default_graph()
+    try:
+        with tv.variable_scope("k", constraint=c):
+            v = tv.get_variable("v", [2])
+        assert v.constraint is c
+    finally:
+        tv.reset_default_graph()
+    with tf.Graph().as_default():
+        w = tv.get_variable("w", [2], constraint=c)
+        assert w.constraint is c

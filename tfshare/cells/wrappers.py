@@ -1,0 +1,437 @@
+"""Cell wrappers: ``DropoutWrapper``, ``ResidualWrapper``, ``DeviceWrapper``
+(reference §3.8–3.10).
+
+A wrapper adds **no variable-scope level**: in TF1 mode it calls the wrapped
+cell with the ``scope`` it was given; in Keras mode it builds the wrapped cell
+at the wrapper's own parent path, so ``keras.layers.RNN(DropoutWrapper(
+LSTMCell(4)), name="rnn")`` has the weight path ``rnn/lstm_cell/kernel``,
+exactly TF1's variable name.
+"""
+from __future__ import annotations
+
+import hashlib
+import numbers
+from typing import Any, Callable, Optional
+
+import keras
+import tensorflow as tf
+
+from tfshare.cells.base import (RNNCell, _same_structure, assert_like_rnncell,
+                                call_accepts_training, match_structure)
+from tfshare.cells.state import LSTMStateTuple
+
+__all__ = ["DropoutWrapper", "ResidualWrapper", "DeviceWrapper"]
+
+
+class _RNNCellWrapper(RNNCell):
+    """Common wrapper plumbing: delegation of sizes and states, no scope level."""
+
+    def __init__(self, cell: Any, **kwargs):
+        assert_like_rnncell("cell", cell)
+        super().__init__(**kwargs)
+        self.cell = cell
+
+    @property
+    def state_size(self):
+        return self.cell.state_size
+
+    @property
+    def output_size(self):
+        return self.cell.output_size
+
+    def zero_state(self, batch_size, dtype):
+        """The wrapped cell's zero state, under ``<Wrapper>ZeroState``."""
+        with tf.name_scope(type(self).__name__ + "ZeroState"):
+            if hasattr(self.cell, "zero_state"):
+                return self.cell.zero_state(batch_size, dtype)
+            return self.cell.get_initial_state(batch_size=batch_size, dtype=dtype)
+
+    def _wrapped_step(self, inputs, state, cell_call: Callable, training=None):
+        """Run ``cell_call(inputs, state)`` with this wrapper's additions."""
+        raise NotImplementedError
+
+    def __call__(self, inputs, state=None, scope=None, **kwargs):
+        if self._mode is None:
+            from tfshare.cells.base import in_tf1_mode
+
+            self._mode = "tf1" if (scope is not None or in_tf1_mode()) else "keras"
+        if self._mode == "tf1":
+            if not tf.is_tensor(inputs) and not isinstance(inputs, (tuple, list)):
+                inputs = tf.convert_to_tensor(inputs)
+
+            def cell_call(x, s):
+                if scope is not None:
+                    return self.cell(x, s, scope=scope)
+                return self.cell(x, s)
+
+            return self._wrapped_step(inputs, state, cell_call, training=kwargs.get("training"))
+        return keras.layers.Layer.__call__(self, inputs, state, **kwargs)
+
+    def build(self, input_shape):
+        """Keras mode: build the wrapped cell at *this wrapper's parent path*,
+        so the wrapper adds no level to the weight paths."""
+        if self._mode is None:
+            self._mode = "keras"
+        path = self.path or ""
+        parent = path.rpartition("/")[0]
+        head, _, last = parent.rpartition("/")
+        if isinstance(self.cell, keras.layers.Layer) and not self.cell.built:
+            with keras.name_scope(last, override_parent=head):
+                self.cell.build(input_shape)
+
+    def call(self, inputs, states, training=None):
+        cell_kwargs = {}
+        if training is not None and call_accepts_training(self.cell):
+            cell_kwargs["training"] = training
+
+        def cell_call(x, s):
+            return self.cell(x, s, **cell_kwargs)
+
+        return self._wrapped_step(inputs, states, cell_call, training=training)
+
+    def _tf1_variable_list(self) -> list:
+        return list(self.cell.weights)
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config["cell"] = keras.saving.serialize_keras_object(self.cell)
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict, custom_objects=None):
+        config = dict(config)
+        config["cell"] = keras.saving.deserialize_keras_object(config["cell"],
+                                                               custom_objects=custom_objects)
+        for key in cls._function_args:
+            if config.get(key) is not None:
+                config[key] = keras.saving.deserialize_keras_object(config[key],
+                                                                    custom_objects=custom_objects)
+        return cls(**config)
+
+    _function_args: tuple = ()
+
+
+# ---------------------------------------------------------------------------
+# DropoutWrapper
+
+
+def default_dropout_state_filter_visitor(substate: Any) -> Any:
+    """TF1's default: never drop ``LSTMStateTuple.c``, skip TensorArrays."""
+    if isinstance(substate, LSTMStateTuple):
+        return LSTMStateTuple(c=False, h=True)
+    if isinstance(substate, tf.TensorArray):
+        return False
+    return True
+
+
+def _noise_dtype(dtype: Any) -> Any:
+    """TF1's ``dtype`` argument, or the Keras dtype policy a config carries."""
+    if dtype is None:
+        return None
+    if isinstance(dtype, (dict, keras.DTypePolicy)):
+        return tf.as_dtype(keras.dtype_policies.get(dtype).compute_dtype)
+    return tf.as_dtype(keras.backend.standardize_dtype(dtype))
+
+
+def _is_structure(x: Any) -> bool:
+    return isinstance(x, (tuple, list))
+
+
+def _rebuild(like: Any, items: list) -> Any:
+    if isinstance(like, tuple) and hasattr(like, "_fields"):
+        return type(like)(*items)
+    return type(like)(items)
+
+
+def _size_leaves(size: Any) -> list:
+    """Leaves of a size structure (ints or TensorShapes), in order."""
+    if isinstance(size, tf.TensorShape) or not _is_structure(size):
+        return [size]
+    out = []
+    for s in size:
+        out.extend(_size_leaves(s))
+    return out
+
+
+def _pack_like_sizes(size: Any, leaves: list) -> Any:
+    it = iter(leaves)
+
+    def rec(s):
+        if isinstance(s, tf.TensorShape) or not _is_structure(s):
+            return next(it)
+        return _rebuild(s, [rec(x) for x in s])
+
+    return rec(size)
+
+
+@keras.saving.register_keras_serializable(package="tfshare")
+class DropoutWrapper(_RNNCellWrapper):
+    """Dropout on a cell's inputs, outgoing state and outputs, TF1's
+    ``tf.nn.rnn_cell.DropoutWrapper``.
+
+    Order: input dropout, the cell, state dropout (on the *outgoing* state),
+    output dropout. A kept value is scaled by ``1/keep_prob``::
+
+        dropped(v) = v / keep · floor(keep + U[0, 1))
+
+    * Non-variational: a fresh mask every step (``tf.nn.dropout`` with the
+      per-tensor seed ``md5(str(seed) + f"{prefix}_{i}")``).
+    * ``variational_recurrent=True``: the noise ``U`` has shape ``[1, size]``
+      and is drawn **once per wrapper** (at construction; per graph in graph
+      mode, where each ``session.run`` re-samples it), so the same mask applies
+      to every time step and every batch entry.
+    * By default the state filter never drops ``LSTMStateTuple.c``.
+    * A Python keep probability of exactly 1 adds no op.
+
+    TF1 mode (drivers, TF1 programs) always applies dropout, as TF1 did. In
+    Keras mode dropout is skipped when the call gets ``training=False`` (e.g.
+    ``model.predict``, or a ``keras.layers.RNN`` called outside ``fit``) and
+    applied otherwise. Adds no variable-scope level; has no variables.
+
+    Raises:
+      TypeError: ``cell`` is not a cell, or the filter is not callable.
+      ValueError: a constant keep probability outside ``[0, 1]``
+        (``Parameter input_keep_prob must be between 0 and 1. Received 1.5``);
+        variational mode without ``dtype``, or without ``input_size`` when
+        input dropout is on.
+    """
+
+    _function_args = ("dropout_state_filter_visitor",)
+
+    def __init__(self, cell: Any, input_keep_prob: Any = 1.0, output_keep_prob: Any = 1.0,
+                 state_keep_prob: Any = 1.0, variational_recurrent: bool = False,
+                 input_size: Any = None, dtype: Any = None, seed: Optional[int] = None,
+                 dropout_state_filter_visitor: Optional[Callable] = None, **kwargs):
+        super().__init__(cell, dtype=dtype, **kwargs)
+        if dropout_state_filter_visitor is not None and not callable(dropout_state_filter_visitor):
+            raise TypeError("dropout_state_filter_visitor must be callable. "
+                            f"Received: {dropout_state_filter_visitor}")
+        self._filter_arg = dropout_state_filter_visitor
+        self._state_filter = dropout_state_filter_visitor or default_dropout_state_filter_visitor
+        for attr, prob in (("input_keep_prob", input_keep_prob),
+                           ("state_keep_prob", state_keep_prob),
+                           ("output_keep_prob", output_keep_prob)):
+            setattr(self, "_" + attr, self._check_keep_prob(attr, prob))
+        self._variational_recurrent = bool(variational_recurrent)
+        self._input_size = input_size
+        self._seed = seed
+        self._noise_dtype = _noise_dtype(dtype)
+        self._noise_cache: dict = {}
+        if self._variational_recurrent:
+            if dtype is None:
+                raise ValueError("When variational_recurrent=True, dtype must be provided")
+            if self._should_drop(self._input_keep_prob) and input_size is None:
+                raise ValueError("When variational_recurrent=True and input_keep_prob < 1.0 or "
+                                 "is unknown, input_size must be provided")
+            self._noise()  # drawn at construction, as in TF1
+
+    @staticmethod
+    def _check_keep_prob(attr: str, prob: Any) -> Any:
+        if isinstance(prob, bool):
+            raise TypeError(f"Parameter {attr} must be a float or a scalar tensor. Received {prob}")
+        if isinstance(prob, numbers.Real):
+            value = float(prob)
+        else:
+            value = None
+            try:
+                with tf.init_scope():
+                    value = tf.get_static_value(tf.convert_to_tensor(prob))
+            except Exception:  # a graph tensor from another graph, a placeholder...
+                value = None
+            if value is None:
+                return prob  # a runtime tensor: no static check, as TF1
+            value = float(value)
+        if value < 0 or value > 1:
+            raise ValueError(f"Parameter {attr} must be between 0 and 1. Received {value}")
+        return value
+
+    @property
+    def wrapped_cell(self):
+        """The wrapped cell (same as ``.cell``)."""
+        return self.cell
+
+    @staticmethod
+    def _should_drop(p: Any) -> bool:
+        return not isinstance(p, float) or p < 1
+
+    def _gen_seed(self, prefix: str, index: int) -> Optional[int]:
+        if self._seed is None:
+            return None
+        text = (str(self._seed) + f"{prefix}_{index}").encode("utf-8")
+        return int(hashlib.md5(text).hexdigest()[:8], 16) & 0x7FFFFFFF
+
+    def _draw(self, size: Any, prefix: str) -> Any:
+        leaves = []
+        for i, s in enumerate(_size_leaves(size)):
+            shape = [1] + tf.TensorShape(s).as_list()
+            leaves.append(tf.random.uniform(shape, seed=self._gen_seed(prefix, i),
+                                            dtype=self._noise_dtype))
+        return _pack_like_sizes(size, leaves)
+
+    def _noise(self) -> dict:
+        """The variational noise of the current outer context (eager or graph)."""
+        with tf.init_scope():
+            graph = None if tf.executing_eagerly() else tf.compat.v1.get_default_graph()
+            key = id(graph)
+            entry = self._noise_cache.get(key)
+            if entry is None or entry[0] is not graph:
+                with tf.name_scope("DropoutWrapperInit"):
+                    noise = {
+                        "input": (self._draw(self._input_size, "input")
+                                  if self._should_drop(self._input_keep_prob) else None),
+                        "state": self._draw(self.cell.state_size, "state"),
+                        "output": self._draw(self.cell.output_size, "output"),
+                    }
+                entry = (graph, noise)
+                self._noise_cache[key] = entry
+        return entry[1]
+
+    def _dropout(self, values: Any, prefix: str, keep: Any, noise: Any, use_filter: bool) -> Any:
+        counter = [0]
+
+        def drop(v, n):
+            i = counter[0]
+            counter[0] += 1
+            if self._variational_recurrent:
+                mask = tf.floor(keep + n)
+                out = tf.divide(v, keep) * mask
+                out.set_shape(v.shape)
+                return out
+            return tf.nn.dropout(v, rate=1.0 - keep, seed=self._gen_seed(prefix, i))
+
+        def skip(v):
+            counter[0] += 1
+            return v
+
+        def rec(v, n):
+            decision = self._state_filter(v) if use_filter else True
+            if isinstance(decision, bool):
+                if not decision:
+                    return skip(v)
+                if not _is_structure(v):
+                    return drop(v, n)
+                ns = list(n) if _is_structure(n) else [None] * len(v)
+                return _rebuild(v, [rec(x, y) for x, y in zip(v, ns)])
+            # a depth-1 structure of booleans, one per child
+            flags = list(decision)
+            ns = list(n) if _is_structure(n) else [None] * len(v)
+            out = []
+            for flag, x, y in zip(flags, v, ns):
+                out.append(rec(x, y) if flag else skip(x))
+            return _rebuild(v, out)
+
+        return rec(values, noise)
+
+    def _wrapped_step(self, inputs, state, cell_call, training=None):
+        active = training is None or (not isinstance(training, bool)) or training
+        noise = self._noise() if (active and self._variational_recurrent) else {}
+        if active and self._should_drop(self._input_keep_prob):
+            inputs = self._dropout(inputs, "input", self._input_keep_prob, noise.get("input"),
+                                   use_filter=False)
+        output, new_state = cell_call(inputs, state)
+        if active and self._should_drop(self._state_keep_prob):
+            incoming = new_state
+            if isinstance(incoming, (list, tuple)) and not _same_structure(
+                    incoming, self.cell.state_size):
+                # Keras' list convention: restore the cell's structure (so the
+                # filter sees LSTMStateTuple), drop, then answer with a list.
+                new_state = keras.tree.pack_sequence_as(self.cell.state_size,
+                                                        keras.tree.flatten(incoming))
+            new_state = self._dropout(new_state, "state", self._state_keep_prob,
+                                      noise.get("state"), use_filter=True)
+            new_state = match_structure(incoming, new_state)
+        if active and self._should_drop(self._output_keep_prob):
+            output = self._dropout(output, "output", self._output_keep_prob, noise.get("output"),
+                                   use_filter=False)
+        return output, new_state
+
+    def get_config(self) -> dict:
+        def prob(p):
+            if isinstance(p, float):
+                return p
+            raise ValueError("DropoutWrapper.get_config needs Python float keep probabilities. "
+                             f"Received: {p!r}")
+
+        input_size = self._input_size
+        if isinstance(input_size, tf.TensorShape):
+            input_size = input_size.as_list()
+        return {**super().get_config(),
+                "input_keep_prob": prob(self._input_keep_prob),
+                "output_keep_prob": prob(self._output_keep_prob),
+                "state_keep_prob": prob(self._state_keep_prob),
+                "variational_recurrent": self._variational_recurrent,
+                "input_size": input_size, "seed": self._seed,
+                "dropout_state_filter_visitor": (
+                    None if self._filter_arg is None
+                    else keras.saving.serialize_keras_object(self._filter_arg))}
+
+
+# ---------------------------------------------------------------------------
+
+
+@keras.saving.register_keras_serializable(package="tfshare")
+class ResidualWrapper(_RNNCellWrapper):
+    """Adds the input to the cell's output, TF1's ``ResidualWrapper``::
+
+        output = residual_fn(inputs, cell_output)   (default: inputs + cell_output)
+        new_state = the cell's new state (unchanged)
+
+    The default ``residual_fn`` checks that both have the same structure and
+    compatible shapes (``ValueError: Shapes (1, 3) and (1, 2) are
+    incompatible``). Adds no variable-scope level; has no variables.
+    """
+
+    _function_args = ("residual_fn",)
+
+    def __init__(self, cell: Any, residual_fn: Optional[Callable] = None, **kwargs):
+        super().__init__(cell, **kwargs)
+        if residual_fn is not None and not callable(residual_fn):
+            raise TypeError(f"residual_fn must be callable. Received: {residual_fn!r}")
+        self._residual_fn = residual_fn
+
+    @staticmethod
+    def _default_residual(inputs, outputs):
+        keras.tree.assert_same_structure(inputs, outputs)
+
+        def add(x, y):
+            tf.TensorShape(x.shape).assert_is_compatible_with(tf.TensorShape(y.shape))
+            return x + y
+
+        return keras.tree.map_structure(add, inputs, outputs)
+
+    def _wrapped_step(self, inputs, state, cell_call, training=None):
+        output, new_state = cell_call(inputs, state)
+        fn = self._residual_fn or self._default_residual
+        return fn(inputs, output), new_state
+
+    def get_config(self) -> dict:
+        return {**super().get_config(),
+                "residual_fn": (None if self._residual_fn is None
+                                else keras.saving.serialize_keras_object(self._residual_fn))}
+
+
+@keras.saving.register_keras_serializable(package="tfshare")
+class DeviceWrapper(_RNNCellWrapper):
+    """Runs the wrapped cell's step and ``zero_state`` on ``device``
+    (``tf.device``), TF1's ``DeviceWrapper``. Adds no variable-scope level."""
+
+    def __init__(self, cell: Any, device: str, **kwargs):
+        super().__init__(cell, **kwargs)
+        self._device = device
+
+    @property
+    def device(self) -> str:
+        return self._device
+
+    def zero_state(self, batch_size, dtype):
+        with tf.name_scope(type(self).__name__ + "ZeroState"), tf.device(self._device):
+            if hasattr(self.cell, "zero_state"):
+                return self.cell.zero_state(batch_size, dtype)
+            return self.cell.get_initial_state(batch_size=batch_size, dtype=dtype)
+
+    def _wrapped_step(self, inputs, state, cell_call, training=None):
+        with tf.device(self._device):
+            return cell_call(inputs, state)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "device": self._device}
