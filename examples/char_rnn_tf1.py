@@ -13,7 +13,7 @@ and after training (greedy = argmax, and drawn with ``--temperature``); the
 training text is ``tfshare/data/sonnets.txt`` (public domain, ships with
 tfshare).
 
-    python examples/char_rnn_tf1.py --steps 500
+    python examples/char_rnn_tf1.py --steps 400
 """
 import _common  # noqa: F401  (quiet TF logs, offline data)
 
@@ -71,13 +71,19 @@ def state_feed(model, state):
     return feed
 
 
-def sample(sess, model, vocab, prime=PRIME, num=200, temperature=0.0, rng=None):
-    """Generate ``num`` characters after ``prime``; ``temperature=0`` is argmax."""
+def sample(sess, model, vocab, prime=PRIME, num=200, temperature=0.0, rng=None, return_probs=False):
+    """Generate ``num`` characters after ``prime``; ``temperature=0`` is argmax.
+
+    With ``return_probs`` also returns the next-character distribution after
+    each input character: ``len(prime) + num`` rows.
+    """
     state = sess.run(model.initial_state)
     probs = None
+    seen = []
     for ch in prime:
         feed = {model.input_data: [[vocab.index[ch]]], **state_feed(model, state)}
         probs, state = sess.run([model.probs, model.final_state], feed)
+        seen.append(probs[0])
     out = []
     for _ in range(num):
         p = probs[0]
@@ -90,19 +96,29 @@ def sample(sess, model, vocab, prime=PRIME, num=200, temperature=0.0, rng=None):
         out.append(nxt)
         feed = {model.input_data: [[nxt]], **state_feed(model, state)}
         probs, state = sess.run([model.probs, model.final_state], feed)
-    return prime + vocab.decode(out)
+        seen.append(probs[0])
+    text = prime + vocab.decode(out)
+    return (text, np.stack(seen)) if return_probs else text
 
 
-def train(args, sess=None, log=print):
+def train(args, log=print, own_graph=False):
     """Build the training and sampling graphs and train. Returns (sess, train model,
-    sampling model, vocab, final loss, sample before training)."""
+    sampling model, vocab, final loss, sample before training).
+
+    By default the program switches the process to TF1 graph mode
+    (``tf.disable_eager_execution()``), as a TF1 script would. With
+    ``own_graph=True`` it builds into the current default graph instead (call it
+    inside ``with tf.Graph().as_default():``) and leaves eager mode on for the
+    rest of the process.
+    """
     text = _common.load_text()
     vocab = _common.CharVocab(text)
     ids = vocab.encode(text)
     rng = np.random.default_rng(args.seed)
 
-    tf.disable_eager_execution()
-    tf.reset_default_graph()
+    if not own_graph:
+        tf.disable_eager_execution()
+        tf.reset_default_graph()
     tf.set_random_seed(args.seed)
     model = CharRNN(len(vocab), args.rnn_size, args.num_layers, args.batch_size, args.seq_length,
                     training=True, keep_prob=args.keep_prob, learning_rate=args.learning_rate)
@@ -126,7 +142,7 @@ def train(args, sess=None, log=print):
 
 
 def make_parser(doc, **overrides):
-    defaults = dict(steps=500, rnn_size=128, num_layers=2, batch_size=32, seq_length=50,
+    defaults = dict(steps=400, rnn_size=128, num_layers=2, batch_size=32, seq_length=50,
                     keep_prob=0.9, learning_rate=0.005, sample_length=200, temperature=0.7)
     defaults.update(overrides)
     return _common.parser(doc, **defaults)

@@ -27,10 +27,15 @@ import tfshare
 import tfshare.compat.v1 as tf
 
 
+def fixed_normal(shape):
+    """Reproducible N(0, 0.3) values, so the three modes start from the same weights."""
+    return np.random.default_rng(int(np.prod(shape))).normal(0.0, 0.3, shape).astype(np.float32)
+
+
 def conv_relu(input, kernel_shape, bias_shape):
     # Create variable named "weights".
     weights = tf.get_variable("weights", kernel_shape,
-                              initializer=tf.random_normal_initializer(seed=1))
+                              initializer=tf.constant_initializer(fixed_normal(kernel_shape)))
     # Create variable named "biases".
     biases = tf.get_variable("biases", bias_shape, initializer=tf.constant_initializer(0.1))
     conv = tf.nn.conv2d(input, weights, strides=[1, 1, 1, 1], padding="SAME")
@@ -49,7 +54,8 @@ def my_image_filter(input_images):
 def show(title, variables):
     print(f"{title}: {len(variables)} variables")
     for v in variables:
-        print(f"  {v.name:40s} {tuple(v.shape)}")
+        name = v.path if isinstance(getattr(v, "path", None), str) else v.name
+        print(f"  {name:40s} {tuple(v.shape)}")
 
 
 def part_graph(image1, image2):

@@ -9,7 +9,7 @@ variable-length sequence: ``tf.nn.dynamic_rnn(..., sequence_length=lengths)``
 and a masked loss. Per epoch it prints training and validation perplexity, and
 compares with a unigram (word frequency) model's validation perplexity.
 
-    python examples/word_lm.py --epochs 25
+    python examples/word_lm.py --epochs 8
 """
 import _common  # noqa: F401  (quiet TF logs, offline data)
 
@@ -105,8 +105,8 @@ def run_epoch(sess, model, data, batch_size, rng=None, bar=None, step0=0):
 
 
 def main(argv=None):
-    args = _common.parser(__doc__, epochs=25, batch_size=16, hidden_size=128, num_layers=1,
-                          keep_prob=0.6, learning_rate=0.01, max_grad_norm=5.0,
+    args = _common.parser(__doc__, epochs=8, batch_size=16, hidden_size=64, num_layers=1,
+                          keep_prob=0.5, learning_rate=0.01, max_grad_norm=5.0,
                           init_scale=0.1).parse_args(argv)
     rng = np.random.default_rng(args.seed)
     train_s, valid_s, vocab = load_sentences(args.seed)

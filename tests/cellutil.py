@@ -628,6 +628,16 @@ def set_variational_noise(cell, noise: dict) -> bool:
     return True
 
 
+def get_variational_noise(cell) -> dict:
+    """The variational noise a tfshare DropoutWrapper drew (eager context), as flat
+    numpy leaves per kind (the counterpart of ``set_variational_noise``)."""
+    import tensorflow as tf
+
+    noise = cell._noise()
+    return {kind: [np.asarray(a) for a in tf.nest.flatten(v)]
+            for kind, v in noise.items() if v is not None}
+
+
 def check_state_types(state, desc, lstm_tuple) -> None:
     """Assert the nested structure of a tfshare state matches ``desc``."""
     kind = desc["kind"]
@@ -652,7 +662,7 @@ def run_tfshare_keras(cfg: dict, weights: dict, x, init_leaves, noise=None):
     import tensorflow as tf
     import tfshare
 
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)
     cell = build_cell(tfshare, cfg["cell"], tf.float32)
     desc = describe_state(cell.state_size)
     init = assemble_state(desc, [tf.constant(a) for a in init_leaves], tfshare.LSTMStateTuple)
@@ -699,6 +709,39 @@ def run_tfshare_tf1(cfg: dict, weights: dict, x, init_leaves, noise=None, scope=
     return outs, states, cell
 
 
+def run_tfshare_graph(cfg: dict, weights: dict, x, init_leaves, noise=None, scope="root"):
+    """TF1 graph mode: build the ``T`` steps in a ``tf.Graph`` inside
+    ``tfshare.variable_scope(scope)``, find the variables in the graph's
+    ``GLOBAL_VARIABLES`` collection by full name, ``load`` the weights in a v1
+    ``Session`` and run. Returns (outs, flat states per step, cell)."""
+    import tensorflow as tf
+    import tfshare
+
+    v1 = tf.compat.v1
+    graph = tf.Graph()
+    with graph.as_default():
+        cell = build_cell(tfshare, cfg["cell"], tf.float32)
+        desc = describe_state(cell.state_size)
+        state = assemble_state(desc, [tf.constant(a) for a in init_leaves], tfshare.LSTMStateTuple)
+        if noise:
+            assert set_variational_noise(cell, noise), "cannot feed variational noise to tfshare"
+        outs, states = [], []
+        with tfshare.variable_scope(scope):
+            for t in range(len(x)):
+                out, state = cell(tf.constant(x[t]), state)
+                check_state_types(state, desc, tfshare.LSTMStateTuple)
+                outs.append(out)
+                states.append(tf.nest.flatten(state))
+        variables = {v.op.name: v for v in v1.global_variables()}
+        assert set(variables) == {f"{scope}/{k}" for k in weights}, sorted(variables)
+        with v1.Session(graph=graph) as sess:
+            sess.run(v1.global_variables_initializer())
+            for k, w in weights.items():
+                variables[f"{scope}/{k}"].load(np.asarray(w, np.float32), sess)
+            res_outs, res_states = sess.run([outs, states])
+    return list(res_outs), [list(s) for s in res_states], cell
+
+
 def max_abs_diff(outs_a, states_a, outs_b, states_b) -> float:
     d = 0.0
     for a, b in zip(outs_a, outs_b):
@@ -710,3 +753,31 @@ def max_abs_diff(outs_a, states_a, outs_b, states_b) -> float:
             assert np.shape(a) == np.shape(b), (np.shape(a), np.shape(b))
             d = max(d, float(np.max(np.abs(np.asarray(a, np.float64) - np.asarray(b, np.float64)))))
     return d
+
+
+def run_oracle_shared(tmp_path_factory, key: str, code: str) -> dict:
+    """``run_oracle(code)`` once per pytest session even under xdist: the first worker
+    runs it under a lock in the session's shared temp root, the others read its result."""
+    import fcntl
+    import hashlib
+    import pickle
+
+    from oracle import run_oracle
+
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent
+    digest = hashlib.sha1(code.encode("utf-8")).hexdigest()[:16]
+    cache = root / f"oracle_{key}_{digest}.pkl"
+    with open(root / f"oracle_{key}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if cache.exists():
+                with open(cache, "rb") as f:
+                    return pickle.load(f)
+            out = run_oracle(code)
+            with open(cache, "wb") as f:
+                pickle.dump(out, f)
+            return out
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)

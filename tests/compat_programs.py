@@ -518,3 +518,122 @@ def make_inputs():
         "bx": rng.uniform(-1, 1, (3, 5, 3)).astype(np.float32),
         "blen": np.array([5, 3, 1], np.int32),
     }
+
+# 11. tf.layers bad input: the exact TF1 error texts.
+PROGRAMS["layers_errors"] = r'''
+SELF_CONTAINED = True
+
+
+def error_of(fn):
+    try:
+        fn()
+    except (ValueError, TypeError) as e:
+        return type(e).__name__ + ": " + str(e).split("\n")[0]
+    return None
+
+
+x = tf.placeholder(tf.float32, [None, 4])
+im = tf.placeholder(tf.float32, [None, 5, 5, 2])
+tf.layers.dense(x, 3, name="fc")
+emit("already_exists", error_of(lambda: tf.layers.dense(x, 3, name="fc")))
+emit("shape_mismatch", error_of(lambda: tf.layers.dense(x, 5, name="fc", reuse=True)))
+emit("does_not_exist", error_of(lambda: tf.layers.dense(x, 3, name="nope", reuse=True)))
+tf.layers.conv2d(im, 4, 3, name="conv")
+emit("conv_exists", error_of(lambda: tf.layers.conv2d(im, 4, 3, name="conv")))
+emit("conv_shape", error_of(lambda: tf.layers.conv2d(im, 4, 2, name="conv", reuse=True)))
+emit("conv_reuse_ok", error_of(lambda: tf.layers.conv2d(im, 4, 3, name="conv",
+                                                          reuse=tf.AUTO_REUSE)))
+tf.layers.batch_normalization(x, name="bn")
+emit("bn_exists", error_of(lambda: tf.layers.batch_normalization(x, name="bn")))
+with tf.variable_scope("s"):
+    tf.layers.dense(x, 2)
+with tf.variable_scope("s", reuse=True):
+    emit("reuse_unnamed_ok", error_of(lambda: tf.layers.dense(x, 2)))
+    emit("reuse_unnamed_second", error_of(lambda: tf.layers.dense(x, 2)))
+layer = tf.layers.Dense(3, name="late")
+emit("scope_name_early", error_of(lambda: layer.scope_name))
+emit("n_vars", len(tf.global_variables()))
+'''
+
+# 12. train.init_from_checkpoint: assignment-map forms and error texts (graph mode).
+PROGRAMS["init_from_checkpoint"] = r'''
+SELF_CONTAINED = True
+
+
+def error_of(fn):
+    try:
+        fn()
+    except (ValueError, TypeError) as e:
+        return type(e).__name__ + ": " + str(e).replace(CKDIR, "<CK>").split("\n")[0]
+    return None
+
+
+with tf.Graph().as_default():
+    with tf.variable_scope("old"):
+        a = tf.get_variable("a", [2, 3])
+        with tf.variable_scope("sub"):
+            b = tf.get_variable("b", [2])
+        extra = tf.get_variable("extra", [4])
+    root = tf.get_variable("root_w", [3])
+    saver = tf.train.Saver()
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        seed_all(sess)
+        path = saver.save(sess, CKDIR + "/full", global_step=5)
+emit("ckpt", sorted(n for n, _ in tf.train.list_variables(CKDIR)))
+
+
+def graph_case(build, mapping_fn):
+    with tf.Graph().as_default():
+        vs = build()
+        err = error_of(lambda: tf.train.init_from_checkpoint(path, mapping_fn(vs)))
+        if err is not None:
+            return err
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            return {k: sess.run(v).tolist() for k, v in sorted(vs.items())}
+
+
+def new_vars():
+    with tf.variable_scope("new"):
+        a = tf.get_variable("a", [2, 3], initializer=tf.zeros_initializer())
+        with tf.variable_scope("sub"):
+            b = tf.get_variable("b", [2], initializer=tf.zeros_initializer())
+        extra = tf.get_variable("extra", [4], initializer=tf.zeros_initializer())
+    with tf.variable_scope("new_1"):
+        c = tf.get_variable("a", [2, 3], initializer=tf.zeros_initializer())
+    plain = tf.Variable(tf.zeros([3]), name="plain")
+    return {"a": a, "b": b, "extra": extra, "c": c, "plain": plain}
+
+
+def root_vars():
+    a = tf.get_variable("a", [2, 3], initializer=tf.zeros_initializer())
+    rw = tf.get_variable("root_w", [3], initializer=tf.zeros_initializer())
+    with tf.variable_scope("sub"):
+        b = tf.get_variable("b", [2], initializer=tf.zeros_initializer())
+    return {"a": a, "rw": rw, "b": b}
+
+
+emit("scope_to_scope", graph_case(new_vars, lambda v: {"old/": "new/"}))
+emit("by_name", graph_case(new_vars, lambda v: {"old/a": "new/a", "old/sub/b": "new/sub/b"}))
+emit("by_object", graph_case(new_vars, lambda v: {"old/a": v["c"], "root_w": v["plain"]}))
+emit("pairs", graph_case(new_vars, lambda v: [("old/a", "new/a"), ("old/a", "new_1/a")]))
+emit("old_to_root", graph_case(root_vars, lambda v: {"old/": "/"}))
+emit("root_to_root", graph_case(root_vars, lambda v: {"/": "/"}))
+emit("old_to_root_ok", graph_case(
+    lambda: {"a": tf.get_variable("a", [2, 3]), "b": tf.get_variable("sub/b", [2])},
+    lambda v: {"old/": "/"}))
+emit("root_to_root_ok", graph_case(
+    lambda: {"rw": tf.get_variable("root_w", [3]),
+             "plain": tf.Variable(tf.zeros([4]), name="old/extra")},
+    lambda v: {"/": "/"}))
+emit("root_to_scope", graph_case(
+    lambda: {"w": tf.get_variable("w/root_w", [3], initializer=tf.zeros_initializer())},
+    lambda v: {"/": "w/"}))
+emit("err_missing", graph_case(new_vars, lambda v: {"old/zzz": "new/a"}))
+emit("err_shape", graph_case(new_vars, lambda v: {"old/sub/b": "new/a"}))
+emit("err_scope_only", graph_case(new_vars, lambda v: {"old/a": "new/zzz"}))
+emit("err_scope_missing", graph_case(
+    lambda: {"x": tf.get_variable("q/a", [2, 3]), "y": tf.get_variable("q/nothere", [2])},
+    lambda v: {"old/": "q/"}))
+'''

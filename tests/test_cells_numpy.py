@@ -128,6 +128,30 @@ def test_cells_match_numpy(case):
     _check(*case)
 
 
+KEEPS = st.sampled_from([0.3, 0.5, 0.8, 1.0])
+
+
+@settings(max_examples=12, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(leaf_specs(), st.booleans(), KEEPS, KEEPS, KEEPS, st.integers(0, 2**31))
+def test_variational_dropout_matches_numpy(inner, multi, ik, sk, ok, seed):
+    """DropoutWrapper(variational_recurrent=True) replayed in numpy with the noise
+    tfshare drew: input, cell, state (never LSTMStateTuple.c), output, in that order,
+    ``v / keep * floor(keep + noise)`` with one mask for all steps and batch entries."""
+    depth = 3
+    if multi:
+        inner = {"type": "MultiRNNCell", "cells": [inner, {"type": "GRUCell", "num_units": 3}]}
+    spec = {"type": "DropoutWrapper", "cell": inner, "input_keep_prob": ik,
+            "state_keep_prob": sk, "output_keep_prob": ok, "variational_recurrent": True,
+            "input_size": depth, "dtype": "float32", "seed": seed % 1000}
+    W, x, init = _data(spec, depth, 3, 3, seed)
+    cfg = {"name": "h", "cell": spec, "T": 3, "batch": 3, "input_depth": depth}
+    outs, states, cell = cu.run_tfshare_keras(cfg, W, x, init)
+    noise = cu.get_variational_noise(cell)
+    want_outs, want_states = cu.np_run(spec, W, x, init, noise=noise)
+    assert cu.max_abs_diff(outs, states, want_outs, want_states) <= 4 * ATOL
+
+
 @pytest.mark.parametrize("kind", ["BasicLSTMCell", "LSTMCell"])
 @pytest.mark.parametrize("tuple_state", [True, False])
 def test_lstm_state_layout(kind, tuple_state):
@@ -176,7 +200,7 @@ def _built(cell_spec, depth, batch, seed):
     import tensorflow as tf
     import tfshare
 
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)
     W, x, init = _data(cell_spec, depth, batch, 3, seed)
     cell = cu.build_cell(tfshare, cell_spec, tf.float32)
     desc = cu.np_state_desc(cell_spec)

@@ -19,16 +19,21 @@ import numpy as np
 import pytest
 
 import cellutil as cu
-from oracle import needs_oracle, run_oracle
+from oracle import needs_oracle
 
 ATOL = 1e-6
 NAMES = [c["name"] for c in cu.CONFIGS]
 FIXTURE_SEED = cu.FIXTURE_SEED
 LIVE_SEED = 99991
+#: Configurations recomputed live (fresh weights and inputs) on every run.
+LIVE_NAMES = ["basic_rnn_relu", "basic_lstm_fb0_flat", "lstm_all", "lstm_all_flat", "gru_relu",
+              "multi_proj_lstm_gru", "multi_lstm_lstm", "multi_flat", "dropout_variational_lstm",
+              "dropout_variational_multi", "residual_gru", "multi_residual_dropout"]
 
 
 def _replay(rec, mode):
-    runner = cu.run_tfshare_keras if mode == "keras" else cu.run_tfshare_tf1
+    runner = {"keras": cu.run_tfshare_keras, "tf1": cu.run_tfshare_tf1,
+              "graph": cu.run_tfshare_graph}[mode]
     outs, states, _ = runner(rec["config"], rec["weights"], rec["x"], rec["init"],
                              noise=rec["noise"] or None)
     return cu.max_abs_diff(outs, states, rec["outs"], rec["states"])
@@ -111,6 +116,15 @@ def test_golden_tf1_mode(name, record_property):
     assert diff <= ATOL
 
 
+@pytest.mark.parametrize("name", LIVE_NAMES)
+def test_golden_tf1_graph_mode(name, record_property):
+    """v1 graph mode: variables in the graph's collections, loaded in a Session."""
+    diff = _replay(cu.load_fixture(name), "graph")
+    record_property("max_abs_diff", diff)
+    print(f"golden graph {name}: {diff:.3g}")
+    assert diff <= ATOL
+
+
 @pytest.mark.parametrize("name", ["lstm_all", "gru", "multi_proj_lstm_gru", "basic_lstm_flat",
                                   "residual_gru"])
 def test_golden_inside_keras_rnn_layer(name):
@@ -121,7 +135,7 @@ def test_golden_inside_keras_rnn_layer(name):
     import tfshare
 
     rec = cu.load_fixture(name)
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)
     cell = cu.build_cell(tfshare, rec["config"]["cell"], tf.float32)
     layer = keras.layers.RNN(cell, return_sequences=True, return_state=True, name="rnn")
     x = np.transpose(rec["x"], (1, 0, 2))  # batch major
@@ -147,15 +161,16 @@ def test_golden_inside_keras_rnn_layer(name):
 
 
 def _live_configs():
-    return [dict(c, name="live_" + c["name"]) for c in cu.CONFIGS]
+    return [dict(cu.CONFIG_BY_NAME[n], name="live_" + n) for n in LIVE_NAMES]
 
 
 @pytest.fixture(scope="module")
-def live():
+def live(tmp_path_factory):
     """One oracle run: every config at a fresh seed (``live_*``) and, at the fixture
     seed, every committed config (staleness check)."""
     fresh = _live_configs()
-    out = run_oracle(cu.oracle_code((fresh, LIVE_SEED), (cu.CONFIGS, FIXTURE_SEED)))
+    out = cu.run_oracle_shared(tmp_path_factory, "cells",
+                               cu.oracle_code((fresh, LIVE_SEED), (cu.CONFIGS, FIXTURE_SEED)))
     recs = cu.split_oracle_out(out, fresh)
     recs.update(cu.split_oracle_out(out, cu.CONFIGS))
     return recs
@@ -172,10 +187,11 @@ def test_fixture_not_stale(live, name):
 
 
 @needs_oracle
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", LIVE_NAMES)
 def test_live_keras_mode(live, name, record_property):
     rec = live["live_" + name]
-    assert rec["weights"] != cu.load_fixture(name)["weights"] or not rec["weights"]
+    old = cu.load_fixture(name)
+    assert not np.array_equal(rec["x"], old["x"]), "live data must be fresh"
     diff = _replay(rec, "keras")
     record_property("max_abs_diff", diff)
     print(f"live keras {name}: {diff:.3g}")
@@ -224,7 +240,7 @@ def test_spec_gru_golden_keras_kernel_initializer(depth, expected):
     import tensorflow as tf
     import tfshare
 
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)
     cell = tfshare.GRUCell(2, kernel_initializer=_const(0.5))
     out, state = cell(tf.ones((1, depth)), tf.fill((1, 2), 0.1))
     np.testing.assert_allclose(np.asarray(out), [[expected, expected]], atol=1e-6)
@@ -254,7 +270,7 @@ def test_spec_multi_basic_lstm_golden_keras():
     import tensorflow as tf
     import tfshare
 
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)
     cell = tfshare.MultiRNNCell(
         [tfshare.BasicLSTMCell(2, state_is_tuple=False) for _ in range(2)], state_is_tuple=False)
     x, m = tf.ones((1, 2)), tf.fill((1, 8), 0.1)
@@ -278,7 +294,7 @@ def test_spec_dropout_wrapper_golden(mode):
     import tensorflow as tf
     import tfshare
 
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)
     tfshare.reset_default_graph()
     ctx = tfshare.variable_scope("root") if mode == "tf1" else contextlib.nullcontext()
     with ctx:

@@ -268,13 +268,16 @@ def test_tf1_saver_then_restore_eager_and_graph(tmp_path):
     # graph mode, with a session
     with tf.Graph().as_default():
         gv = [v1.get_variable(n, x.shape, initializer=v1.zeros_initializer()) for n, x in vals.items()]
-        with v1.Session() as sess:
-            sess.run(v1.global_variables_initializer())
-            with pytest.raises(CheckpointError, match="needs a session"):
-                tfshare.restore(gv, prefix)
-            tfshare.restore(gv, prefix, session=sess)
-            got = sess.run(gv)
-            tfshare.save(gv, str(tmp_path / "again" / "m"), session=sess)
+        sess = v1.Session()  # not the default session
+        sess.run(v1.global_variables_initializer())
+        with pytest.raises(CheckpointError, match="needs a session"):
+            tfshare.restore(gv, prefix)
+        assert not np.any(sess.run(gv)[0])
+        tfshare.restore(gv, prefix, session=sess)
+        got = sess.run(gv)
+        with sess.as_default():
+            tfshare.save(gv, str(tmp_path / "again" / "m"))
+        sess.close()
     for g, x in zip(got, vals.values()):
         np.testing.assert_array_equal(g, x)
     np.testing.assert_array_equal(tfshare.load_variable(str(tmp_path / "again"), "enc/b"), vals["enc/b"])

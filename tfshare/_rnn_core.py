@@ -162,7 +162,7 @@ def run_step(cell: Any, time: Any, inputs: Any, state: Any,
 
 # --------------------------------------------------------------------------- dynamic loop
 def _loop_rest(cell: Any, inputs_tm: Any, out0: Any, state1: Any,
-               sequence_length: Optional[tf.Tensor], n_steps: Any, swap_memory: bool) -> tuple:
+               sequence_length: Optional[tf.Tensor], n_steps: Any) -> tuple:
     """Steps ``1 .. n_steps-1`` of a time-major run as one ``tf.while_loop``.
 
     ``out0``/``state1`` are step 0's (masked) output and state. Returns the
@@ -184,8 +184,7 @@ def _loop_rest(cell: Any, inputs_tm: Any, out0: Any, state1: Any,
         return t + 1, tas, new_state
 
     _, tas, final_state = tf.while_loop(
-        lambda t, *_: t < n_steps, body, (tf.constant(1, tf.int32), tas, state1),
-        swap_memory=swap_memory, maximum_iterations=None)
+        lambda t, *_: t < n_steps, body, (tf.constant(1, tf.int32), tas, state1))
     return [ta.stack() for ta in tas], final_state
 
 
@@ -199,9 +198,9 @@ def _compiled_loop(cell: Any) -> Callable:
     except TypeError:  # not weak-referenceable
         fn = None
     if fn is None:
-        def loop(inputs_tm, out0, state1, sequence_length, n_steps, swap_memory, scope_key):
+        def loop(inputs_tm, out0, state1, sequence_length, n_steps, scope_key):
             del scope_key  # only part of the trace key: the cell may read another scope
-            return _loop_rest(cell, inputs_tm, out0, state1, sequence_length, n_steps, swap_memory)
+            return _loop_rest(cell, inputs_tm, out0, state1, sequence_length, n_steps)
 
         fn = tf.function(loop, reduce_retracing=True, autograph=False)
         try:
@@ -212,7 +211,7 @@ def _compiled_loop(cell: Any) -> Callable:
 
 
 def dynamic_loop(cell: Any, inputs_tm: Any, state: Any, sequence_length: Optional[tf.Tensor],
-                 varscope: Any, swap_memory: bool = False) -> tuple:
+                 varscope: Any) -> tuple:
     """Run ``cell`` over time-major ``inputs_tm``; return ``(outputs_tm, final_state)``.
 
     Step 0 runs first, outside the loop: it creates the cell's variables (so no
@@ -245,11 +244,11 @@ def dynamic_loop(cell: Any, inputs_tm: Any, state: Any, sequence_length: Optiona
             n_steps = tf.minimum(time_steps, tf.maximum(1, tf.reduce_max(sequence_length)))
         if tf.executing_eagerly():
             flat_out, final_state = _compiled_loop(cell)(
-                inputs_tm, out0, state1, sequence_length, n_steps, bool(swap_memory),
+                inputs_tm, out0, state1, sequence_length, tf.convert_to_tensor(n_steps),
                 getattr(varscope, "name", ""))
         else:
             flat_out, final_state = _loop_rest(
-                cell, inputs_tm, out0, state1, sequence_length, n_steps, bool(swap_memory))
+                cell, inputs_tm, out0, state1, sequence_length, n_steps)
         if sequence_length is not None:
             flat_out = [_pad_time(o, time_steps - n_steps) for o in flat_out]
 
@@ -277,8 +276,11 @@ def _pad_time(x: tf.Tensor, missing: Any) -> tf.Tensor:
 def transpose_batch_time(x: tf.Tensor) -> tf.Tensor:
     """Swap axes 0 and 1 of a rank >= 2 tensor (``[B, T, ...] <-> [T, B, ...]``)."""
     rank = x.shape.rank
-    out = tf.transpose(x, [1, 0] + list(range(2, rank)))
-    return out
+    if rank is not None and rank < 2:
+        return x
+    if rank is None:
+        return tf.transpose(x, tf.concat([[1, 0], tf.range(2, tf.rank(x))], 0))
+    return tf.transpose(x, [1, 0] + list(range(2, rank)))
 
 
 def reverse_time(x: tf.Tensor, sequence_length: Optional[tf.Tensor], time_axis: int,

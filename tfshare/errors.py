@@ -66,3 +66,10 @@ def dtype_mismatch(name: str, want: Any, found: Any) -> str:
 def bad_argument(arg: str, value: Any, expected: str) -> str:
     """``Argument `num_units` must be a positive integer. Received: num_units=0``."""
     return f"Argument `{arg}` must be {expected}. Received: {arg}={value!r}"
+
+
+# AutoGraph (tf.function) re-raises a user exception with its own type only if
+# that type's ``__init__`` is ``Exception.__init__`` (else it becomes a
+# ``StagingError``); keep ``VariableSharingError`` catchable as ``ValueError``
+# from inside tf.function.
+VariableSharingError.__init__ = Exception.__init__  # type: ignore[method-assign]

@@ -184,10 +184,10 @@ def _prepare_dynamic(cell: Any, inputs: Any, sequence_length: Any, initial_state
     """Checks and time-major inputs of ``dynamic_rnn``: ``(inputs_tm, seq, state)``."""
     inputs = _core.to_tensors(inputs)
     flat = nest.flatten(inputs)
-    for x in flat:
-        x.shape.with_rank_at_least(3)
     if not time_major:
         flat = [_core.transpose_batch_time(x) for x in flat]
+    for x in flat:
+        x.shape.with_rank_at_least(3)
     const_time, const_batch = flat[0].shape[:2]
     for x in flat:
         _core.depth_known_check(x)
@@ -207,10 +207,10 @@ def _prepare_dynamic(cell: Any, inputs: Any, sequence_length: Any, initial_state
 
 
 def _dynamic_tm(cell: Any, inputs_tm: Any, sequence_length: Optional[tf.Tensor],
-                state: Any, swap_memory: bool, scope: Any) -> tuple:
+                state: Any, scope: Any) -> tuple:
     """The loop of ``dynamic_rnn`` on prepared time-major inputs, in ``scope``."""
     with _vs.variable_scope(scope or "rnn") as varscope:
-        return _core.dynamic_loop(cell, inputs_tm, state, sequence_length, varscope, swap_memory)
+        return _core.dynamic_loop(cell, inputs_tm, state, sequence_length, varscope)
 
 
 def _to_batch_major(outputs_tm: Any) -> Any:
@@ -235,7 +235,7 @@ def dynamic_rnn(cell: Any, inputs: Any, sequence_length: Any = None, initial_sta
         ``dtype`` is required).
       dtype: the state dtype when no ``initial_state`` is given.
       parallel_iterations: accepted and ignored.
-      swap_memory: accepted; forwarded to ``tf.while_loop``.
+      swap_memory: accepted and ignored.
       time_major: layout of ``inputs`` and of the returned outputs.
       scope: a string or ``VariableScope``; default ``"rnn"``.
 
@@ -248,13 +248,12 @@ def dynamic_rnn(cell: Any, inputs: Any, sequence_length: Any = None, initial_sta
       ValueError: rank < 3, unknown depth, mismatched time/batch, no ``dtype``,
         ``sequence_length`` not a vector.
     """
-    del parallel_iterations
+    del parallel_iterations, swap_memory
     _core.assert_like_rnncell("cell", cell)
     with _vs.variable_scope(scope or "rnn") as varscope:
         inputs_tm, seq, state = _prepare_dynamic(cell, inputs, sequence_length, initial_state,
                                                  dtype, time_major)
-        outputs, final_state = _core.dynamic_loop(cell, inputs_tm, state, seq, varscope,
-                                                  swap_memory)
+        outputs, final_state = _core.dynamic_loop(cell, inputs_tm, state, seq, varscope)
     if not time_major:
         outputs = _to_batch_major(outputs)
     return outputs, final_state
@@ -262,31 +261,29 @@ def dynamic_rnn(cell: Any, inputs: Any, sequence_length: Any = None, initial_sta
 
 def _bidirectional_tm(cell_fw: Any, cell_bw: Any, inputs_tm: Any, seq: Optional[tf.Tensor],
                       initial_state_fw: Any, initial_state_bw: Any, dtype: Any,
-                      swap_memory: bool, scope: Any) -> tuple:
+                      scope: Any) -> tuple:
     """``bidirectional_dynamic_rnn`` on time-major inputs; outputs time-major."""
     with _vs.variable_scope(scope or "bidirectional_rnn"):
         with _vs.variable_scope("fw") as fw_scope:
             _, seq_fw, state_fw = _prepare_dynamic(cell_fw, inputs_tm, seq, initial_state_fw,
                                                    dtype, True)
-            out_fw, final_fw = _dynamic_tm(cell_fw, inputs_tm, seq_fw, state_fw, swap_memory,
-                                           fw_scope)
+            out_fw, final_fw = _dynamic_tm(cell_fw, inputs_tm, seq_fw, state_fw, fw_scope)
         with _vs.variable_scope("bw") as bw_scope:
             rev_inputs = nest.map_structure(lambda x: _core.reverse_time(x, seq_fw, 0, 1), inputs_tm)
             _, _, state_bw = _prepare_dynamic(cell_bw, rev_inputs, None, initial_state_bw, dtype,
                                               True)
-            tmp, final_bw = _dynamic_tm(cell_bw, rev_inputs, seq_fw, state_bw, swap_memory,
-                                        bw_scope)
+            tmp, final_bw = _dynamic_tm(cell_bw, rev_inputs, seq_fw, state_bw, bw_scope)
     out_bw = nest.map_structure(lambda x: _core.reverse_time(x, seq_fw, 0, 1), tmp)
     return (out_fw, out_bw), (final_fw, final_bw)
 
 
 def _time_major_inputs(inputs: Any, time_major: bool) -> Any:
     inputs = _core.to_tensors(inputs)
+    if not time_major:
+        inputs = nest.map_structure(_core.transpose_batch_time, inputs)
     for x in nest.flatten(inputs):
         x.shape.with_rank_at_least(3)
-    if time_major:
-        return inputs
-    return nest.map_structure(_core.transpose_batch_time, inputs)
+    return inputs
 
 
 def bidirectional_dynamic_rnn(cell_fw: Any, cell_bw: Any, inputs: Any, sequence_length: Any = None,
@@ -300,19 +297,18 @@ def bidirectional_dynamic_rnn(cell_fw: Any, cell_bw: Any, inputs: Any, sequence_
     level: ``bidirectional_rnn/fw/lstm_cell/kernel``). The backward cell reads
     each sequence reversed within its length (``reverse_sequence``; the whole
     time axis without ``sequence_length``); its outputs are reversed back.
-    ``parallel_iterations`` is ignored.
+    ``parallel_iterations`` and ``swap_memory`` are ignored.
 
     Returns:
       ``((output_fw, output_bw), (state_fw, state_bw))`` — outputs not
       concatenated, in the layout of ``inputs``.
     """
-    del parallel_iterations
+    del parallel_iterations, swap_memory
     _core.assert_like_rnncell("cell_fw", cell_fw)
     _core.assert_like_rnncell("cell_bw", cell_bw)
     inputs_tm = _time_major_inputs(inputs, time_major)
     outputs, states = _bidirectional_tm(cell_fw, cell_bw, inputs_tm, sequence_length,
-                                        initial_state_fw, initial_state_bw, dtype, swap_memory,
-                                        scope)
+                                        initial_state_fw, initial_state_bw, dtype, scope)
     if not time_major:
         outputs = tuple(_to_batch_major(o) for o in outputs)
     return outputs, states
@@ -388,13 +384,13 @@ def stack_bidirectional_dynamic_rnn(cells_fw: Sequence[Any], cells_bw: Sequence[
     ``<scope or "stack_bidirectional_rnn">/cell_<i>``, so variables are
     ``stack_bidirectional_rnn/cell_0/bidirectional_rnn/fw/lstm_cell/kernel``.
     Each layer reads the previous layer's ``concat([fw, bw], 2)``.
-    ``parallel_iterations`` is ignored.
+    ``parallel_iterations`` and ``swap_memory`` are ignored.
 
     Returns:
       ``(outputs, states_fw, states_bw)``: the last layer's concatenated
       outputs (layout of ``inputs``) and one final state per layer (tuples).
     """
-    del parallel_iterations
+    del parallel_iterations, swap_memory
     _check_stack(cells_fw, cells_bw, initial_states_fw, initial_states_bw)
     for c in cells_fw:
         _core.assert_like_rnncell("cell_fw", c)
@@ -408,8 +404,7 @@ def stack_bidirectional_dynamic_rnn(cells_fw: Sequence[Any], cells_bw: Sequence[
             init_bw = initial_states_bw[i] if initial_states_bw else None
             with _vs.variable_scope("cell_%d" % i):
                 outputs, (state_fw, state_bw) = _bidirectional_tm(
-                    cell_fw, cell_bw, prev_layer, sequence_length, init_fw, init_bw, dtype,
-                    swap_memory, None)
+                    cell_fw, cell_bw, prev_layer, sequence_length, init_fw, init_bw, dtype, None)
                 prev_layer = tf.concat(outputs, 2)
             states_fw.append(state_fw)
             states_bw.append(state_bw)

@@ -35,7 +35,18 @@ AUTO_REUSE = _api.AUTO_REUSE
 global_variables = _api.global_variables
 trainable_variables = _api.trainable_variables
 local_variables = _api.local_variables
-reset_default_graph = _api.reset_default_graph
+
+
+def reset_default_graph() -> None:
+    """Clear tfshare's eager variable store, scopes and counters (the eager
+    global step and unnamed-layer counters too), then TF's default graph."""
+    from tfshare.compat.v1.layers import _base
+    from tfshare.compat.v1.train import _global_step
+
+    _global_step._reset_eager_step()
+    _base._EAGER_UIDS.clear()
+    _api.reset_default_graph()
+
 if _api.has("no_regularizer"):
     no_regularizer = _api.get("no_regularizer")
 

@@ -263,7 +263,11 @@ class RNNCell(keras.layers.Layer):
         check_float_dtype(dtype)
         if isinstance(dtype, tf.DType):
             dtype = dtype.name
-        super().__init__(trainable=trainable, name=name, dtype=dtype, **kwargs)
+        # An unnamed cell gets the TF1 default name as its Keras name (not Keras'
+        # session-uniquified ``basic_lstm_cell_3``), so that weight paths are the
+        # TF1 names in every model built in the process.
+        super().__init__(trainable=trainable, name=name or snake_case(type(self).__name__),
+                         dtype=dtype, **kwargs)
         self._tf1_name = name if name else snake_case(type(self).__name__)
         self._reuse = reuse
         self._mode: Optional[str] = None

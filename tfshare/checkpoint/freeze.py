@@ -32,10 +32,28 @@ def freeze(target: Any, include: Sequence[str] | None = None, exclude: Sequence[
             ids.add(id(var))
             changed.append(name)
     if isinstance(target, keras.layers.Layer):
-        layers = [target] + [l for l in target._flatten_layers(include_self=False)] \
-            if hasattr(target, "_flatten_layers") else [target]
-        for layer in layers:
+        for layer in _sublayers(target):
             ws = layer.weights
             if ws and all(id(w) in ids for w in ws):
                 layer.trainable = trainable
     return changed
+
+
+def _sublayers(root: keras.layers.Layer) -> list:
+    """``root`` and every layer reachable through its attributes (public
+    ``.layers`` of models, a wrapper's ``.layer``, an RNN's ``.cell``, lists)."""
+    out, seen, todo = [], set(), [root]
+    while todo:
+        layer = todo.pop()
+        if id(layer) in seen:
+            continue
+        seen.add(id(layer))
+        out.append(layer)
+        children = list(getattr(layer, "layers", None) or []) if isinstance(layer, keras.Model) else []
+        for value in vars(layer).values():
+            if isinstance(value, keras.layers.Layer):
+                children.append(value)
+            elif isinstance(value, (list, tuple)):
+                children += [v for v in value if isinstance(v, keras.layers.Layer)]
+        todo += children
+    return out

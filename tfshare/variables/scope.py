@@ -180,15 +180,19 @@ def _value_dtype(value: Any) -> tf.DType:
         return tf.convert_to_tensor(value).dtype.base_dtype
 
 
-def _wrap_custom_getter(getter: Callable, old: Callable | None) -> Callable:
-    """Chain ``getter`` (inner) in front of ``old`` (outer): inner -> outer -> real."""
-    if old is None:
-        return getter
+def _wrap_custom_getter(custom_getter: Callable, old_getter: Callable | None) -> Callable:
+    """Chain ``custom_getter`` (inner) in front of ``old_getter`` (outer).
 
-    def wrapped(real_getter, *args, **kwargs):
-        return getter(functools.partial(old, real_getter), *args, **kwargs)
+    The call order is inner -> outer -> real getter; like TF1, the chain is
+    called with ``getter=`` as a keyword.
+    """
+    if old_getter is None:
+        return custom_getter
 
-    return wrapped
+    def wrapped_custom_getter(getter, *args, **kwargs):
+        return custom_getter(functools.partial(old_getter, getter), *args, **kwargs)
+
+    return wrapped_custom_getter
 
 
 def get_variable_scope() -> VariableScope:

@@ -1,0 +1,300 @@
+"""tfshare.variables in eager mode, tf.function, threads, MirroredStrategy and v1 graph mode.
+
+Stock TF in eager mode silently creates a new variable on every get_variable
+call (reference §0.2); these tests pin the TF1 behaviour tfshare restores, and
+check graph mode works with Saver, initializers and regularization losses.
+"""
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import tfshare.variables as tv
+from tfshare.errors import VariableSharingError
+
+v1 = tf.compat.v1
+
+
+@pytest.fixture(autouse=True)
+def fresh_store():
+    tv.reset_default_graph()
+    yield
+    tv.reset_default_graph()
+
+
+def test_eager_sharing_names_and_errors():
+    with tv.variable_scope("enc"):
+        with tv.variable_scope("dense"):
+            w = tv.get_variable("kernel", [3, 2])
+    assert w.name == "enc/dense/kernel:0"
+    assert isinstance(w, tf.Variable)
+    assert tv.current_store().keras_variable("enc/dense/kernel").path == "enc/dense/kernel"
+    with tv.variable_scope("enc/dense", reuse=True):
+        assert tv.get_variable("kernel") is w
+        assert tv.get_variable("kernel", [3, 2]) is w
+        with pytest.raises(ValueError, match="Variable enc/dense/bias does not exist"):
+            tv.get_variable("bias", [2])
+    with tv.variable_scope("enc", reuse=tv.AUTO_REUSE):
+        with tv.variable_scope("dense"):
+            assert tv.get_variable("kernel", [3, 2]) is w
+            b = tv.get_variable("bias", [2])
+            assert tv.get_variable("bias", [2]) is b
+    with pytest.raises(VariableSharingError, match="Variable enc/dense/kernel already exists"):
+        with tv.variable_scope("enc/dense"):
+            tv.get_variable("kernel", [3, 2])
+    # stock TF eager: a new variable each call (what tfshare fixes)
+    with v1.variable_scope("stock", reuse=True):
+        s1 = v1.get_variable("s", [1])
+        s2 = v1.get_variable("s", [1])
+    assert s1 is not s2
+    assert tv.current_store().names() == ["enc/dense/kernel", "enc/dense/bias"]
+    assert tv.global_variables() == [w, b]
+
+
+def test_reset_default_graph_clears_store_and_counters():
+    with tv.variable_scope(None, default_name="d") as s:
+        tv.get_variable("v", [1])
+    assert s.name == "d"
+    with tv.variable_scope(None, default_name="d") as s:
+        pass
+    assert s.name == "d_1"
+    tv.reset_default_graph()
+    assert tv.current_store().variables() == []
+    with tv.variable_scope(None, default_name="d") as s:
+        v = tv.get_variable("v", [1])
+    assert s.name == "d" and v.name == "d/v:0"
+
+
+def test_tf1_mode_and_store_scope():
+    assert tv.tf1_mode() is False
+    with tv.variable_scope("x"):
+        assert tv.tf1_mode() is True
+        store = tv.VariableStore()
+        with tv.store_scope(store):
+            assert tv.current_store() is store
+            assert tv.get_variable_scope().name == ""
+            w = tv.get_variable("w", [2])
+        assert tv.get_variable_scope().name == "x"
+    assert tv.tf1_mode() is False
+    with tv.store_scope(store):
+        assert tv.tf1_mode() is True
+    assert w.name == "w:0" and store.variables() == [w]
+    assert tv.current_store().variables() == []
+    with tf.Graph().as_default():
+        assert tv.tf1_mode() is True
+    with pytest.raises(TypeError, match="store"):
+        with tv.store_scope("not a store"):
+            pass
+
+
+def test_variable_store_api():
+    store = tv.VariableStore()
+    reg = lambda v: tf.reduce_sum(v)  # noqa: E731
+    with tv.store_scope(store):
+        with tv.variable_scope("s", regularizer=reg):
+            a = tv.get_variable("a", [2], initializer=v1.constant_initializer(1.5))
+            b = tv.get_variable("b", [1], trainable=False)
+            loc = tv.get_local_variable("loc", [1])
+    assert store.variables() == [a, b, loc]
+    assert store.get("s/a") is a and store.get("s/zz") is None
+    assert store.trainable_variables() == [a]
+    assert store.global_variables() == [a, b]
+    assert store.local_variables() == [loc]
+    assert [float(x) for x in store.regularization_losses()][:1] == [3.0]
+    a.assign([2.0, 2.0])
+    assert float(store.regularization_losses()[0]) == 4.0  # evaluated on the current value
+    store.clear()
+    assert store.variables() == [] and store.regularization_losses() == []
+
+
+def test_tf_function_retrace_creates_nothing_new():
+    traces = []
+
+    @tf.function
+    def f(x):
+        traces.append(1)
+        with tv.variable_scope("fn"):  # reuse=None: TF1 code that creates
+            with tv.variable_scope(None, default_name="dense"):
+                w = tv.get_variable("w", [3], initializer=v1.constant_initializer(2.0))
+        return x * w
+
+    assert np.allclose(f(tf.constant(1.0)), [2, 2, 2])
+    created = list(tv.current_store().variables())
+    assert [v.name for v in created] == ["fn/dense/w:0"]
+    assert np.allclose(f(tf.constant([1.0, 2.0, 3.0])), [2, 4, 6])  # retrace
+    assert np.allclose(f(tf.constant([[1.0, 1.0, 1.0]])), [[2, 2, 2]])  # retrace
+    assert len(traces) >= 3  # TF traces twice when a first call creates variables
+    assert tv.current_store().variables() == created
+    created[0].assign([1.0, 1.0, 1.0])
+    assert np.allclose(f(tf.constant(5.0)), [5, 5, 5])
+
+
+def test_tf_function_double_creation_in_one_trace_still_fails():
+    @tf.function
+    def g():
+        with tv.variable_scope("dup"):
+            tv.get_variable("v", [1])
+        with tv.variable_scope("dup"):
+            tv.get_variable("v", [1])
+        return 0
+
+    with pytest.raises(ValueError, match="Variable dup/v already exists, disallowed"):
+        g()
+
+
+def test_tf_function_sees_eager_variables_and_rules():
+    with tv.variable_scope("e"):
+        w = tv.get_variable("w", [2], initializer=v1.constant_initializer(3.0))
+
+    @tf.function
+    def reuse_it():
+        with tv.variable_scope("e", reuse=True):
+            return tv.get_variable("w") * 1.0
+
+    assert np.allclose(reuse_it(), [3, 3])
+
+    @tf.function
+    def create_again():
+        with tv.variable_scope("e"):
+            return tv.get_variable("w", [2]) * 1.0
+
+    with pytest.raises(ValueError, match="Variable e/w already exists"):
+        create_again()
+    assert tv.current_store().variables() == [w]
+
+
+def test_threads_auto_reuse_create_once():
+    n_threads, names = 8, ["a", "b", "c"]
+    results: list = []
+    errors: list = []
+    barrier = threading.Barrier(n_threads)
+
+    def slow_init(shape, dtype=None, partition_info=None):
+        time.sleep(0.02)  # widen the race window
+        return tf.ones(shape, dtype)
+
+    def work():
+        try:
+            barrier.wait()
+            got = []
+            with tv.variable_scope("shared", reuse=tv.AUTO_REUSE):
+                for n in names:
+                    got.append(tv.get_variable(n, [2], initializer=slow_init))
+            results.append(got)
+        except Exception as e:  # pragma: no cover - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=work) for _ in range(n_threads)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert len(results) == n_threads
+    store_vars = tv.current_store().variables()
+    assert [v.name for v in store_vars] == ["shared/a:0", "shared/b:0", "shared/c:0"]
+    for got in results:
+        assert all(g is s for g, s in zip(got, store_vars))
+
+
+def test_threads_have_their_own_scope_stack():
+    seen = {}
+
+    def work(tag):
+        with tv.variable_scope(tag):
+            time.sleep(0.01)
+            seen[tag] = tv.get_variable_scope().name
+
+    ts = [threading.Thread(target=work, args=(f"t{i}",)) for i in range(4)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    assert seen == {f"t{i}": f"t{i}" for i in range(4)}
+
+
+def test_mirrored_strategy_variables_and_training_step():
+    strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+    assert strategy.num_replicas_in_sync == 2
+    rng = np.random.RandomState(0)
+    w0 = rng.uniform(-0.5, 0.5, (3, 2)).astype(np.float32)
+    b0 = rng.uniform(-0.5, 0.5, (2,)).astype(np.float32)
+    x = rng.uniform(-0.5, 0.5, (8, 3)).astype(np.float32)
+    y = rng.uniform(-0.5, 0.5, (8, 2)).astype(np.float32)
+    lr = 0.3
+    with strategy.scope():
+        with tv.variable_scope("model"):
+            w = tv.get_variable("w", initializer=w0)
+            b = tv.get_variable("b", initializer=b0)
+        opt = v1.train.GradientDescentOptimizer(lr)
+    assert isinstance(w, tf.distribute.DistributedValues)
+    assert strategy.extended.variable_created_in_scope(w)
+    assert w.name == "model/w:0"
+    assert len(strategy.experimental_local_results(w)) == 2
+
+    def replica_step(xb, yb):
+        with tv.variable_scope("model", reuse=True):
+            wr = tv.get_variable("w")
+            br = tv.get_variable("b")
+        with tf.GradientTape() as tape:
+            err = tf.matmul(xb, wr) + br - yb
+            loss = tf.reduce_sum(err * err) / 8.0  # global batch 8
+        grads = tape.gradient(loss, [wr, br])
+        return opt.apply_gradients(zip(grads, [wr, br]))
+
+    @tf.function
+    def step(dist_batch):
+        strategy.run(replica_step, args=dist_batch)
+
+    ds = tf.data.Dataset.from_tensor_slices((x, y)).batch(8)
+    for batch in strategy.experimental_distribute_dataset(ds):
+        step(batch)
+    # independent numpy derivation of one SGD step on the mean squared error
+    err = x @ w0 + b0 - y
+    gw = 2.0 * x.T @ err / 8.0
+    gb = 2.0 * err.sum(0) / 8.0
+    for local in strategy.experimental_local_results(w):
+        np.testing.assert_allclose(local.numpy(), w0 - lr * gw, rtol=1e-5, atol=1e-6)
+    for local in strategy.experimental_local_results(b):
+        np.testing.assert_allclose(local.numpy(), b0 - lr * gb, rtol=1e-5, atol=1e-6)
+    assert tv.current_store().variables() == [w, b]
+
+
+def test_graph_mode_collections_saver_initializer_regularization(tmp_path):
+    rng = np.random.RandomState(1)
+    k0 = rng.uniform(-0.5, 0.5, (2, 3)).astype(np.float32)
+    reg = lambda v: 0.5 * tf.reduce_sum(tf.square(v))  # noqa: E731
+    path = os.fspath(tmp_path / "model.ckpt")
+    g = tf.Graph()
+    with g.as_default():
+        with tv.variable_scope("net", regularizer=reg):
+            k = tv.get_variable("kernel", initializer=k0)
+            step = tv.get_variable("step", [], dtype=tf.int32, trainable=False,
+                                   regularizer=tv.no_regularizer)
+        with tv.variable_scope("net", reuse=True):
+            assert tv.get_variable("kernel") is k
+        assert v1.global_variables() == [k, step]
+        assert v1.trainable_variables() == [k]
+        assert tv.current_store().variables() == [k, step]
+        loss = v1.losses.get_regularization_loss()
+        with v1.Session() as sess:
+            sess.run(v1.global_variables_initializer())
+            np.testing.assert_allclose(sess.run(k), k0)
+            np.testing.assert_allclose(sess.run(loss), 0.5 * np.sum(k0 ** 2), rtol=1e-6)
+            sess.run(k.assign(k0 * 2.0))
+            v1.train.Saver().save(sess, path)
+    keys = dict(tf.train.list_variables(path))
+    assert keys == {"net/kernel": [2, 3], "net/step": []}
+    with tf.Graph().as_default():
+        assert tv.current_store().variables() == []  # a new graph, a new store
+        with tv.variable_scope("net"):
+            k2 = tv.get_variable("kernel", [2, 3])
+            tv.get_variable("step", [], dtype=tf.int32, trainable=False)
+        with v1.Session() as sess:
+            v1.train.Saver().restore(sess, path)
+            np.testing.assert_allclose(sess.run(k2), k0 * 2.0)
