@@ -27,7 +27,6 @@ import inspect
 import json
 import os
 import textwrap
-from typing import Any
 
 import numpy as np
 
@@ -679,15 +678,19 @@ def run_tfshare_keras(cfg: dict, weights: dict, x, init_leaves, noise=None):
     return outs, states, cell
 
 
-def run_tfshare_tf1(cfg: dict, weights: dict, x, init_leaves, noise=None, scope="root"):
+def run_tfshare_tf1(cfg: dict, weights: dict, x, init_leaves, noise=None, scope="root",
+                    dtype=np.float32):
     """Same as ``run_tfshare_keras`` but in TF1 mode: the cell's variables come from the
     tfshare store inside ``tfshare.variable_scope(scope)``; weights are assigned by full
-    name ``scope/<TF1 name>``."""
+    name ``scope/<TF1 name>``. ``dtype`` is that of inputs, state and weights (TF1 infers
+    the variables' dtype from the inputs)."""
     import tensorflow as tf
     import tfshare
 
     tfshare.reset_default_graph()
-    cell = build_cell(tfshare, cfg["cell"], tf.float32)
+    x = np.asarray(x, dtype)
+    init_leaves = [np.asarray(a, dtype) for a in init_leaves]
+    cell = build_cell(tfshare, cfg["cell"], tf.as_dtype(dtype))
     desc = describe_state(cell.state_size)
     init = assemble_state(desc, [tf.constant(a) for a in init_leaves], tfshare.LSTMStateTuple)
     outs, states, state = [], [], init
@@ -698,7 +701,7 @@ def run_tfshare_tf1(cfg: dict, weights: dict, x, init_leaves, noise=None, scope=
         expected = {f"{scope}/{k}" for k in weights}
         assert set(variables) == expected, (sorted(variables), sorted(expected))
         for k, w in weights.items():
-            variables[f"{scope}/{k}"].assign(np.asarray(w, np.float32))
+            variables[f"{scope}/{k}"].assign(np.asarray(w, dtype))
         if noise:
             assert set_variational_noise(cell, noise), "cannot feed variational noise to tfshare"
         for t in range(len(x)):

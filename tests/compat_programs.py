@@ -32,8 +32,11 @@ def name_seeded(name, shape):
 
 
 def seed_all(sess):
+    """Model variables (trainable ones and moving statistics) get name-seeded
+    values; optimizer state keeps its deterministic initial values."""
     for v in tf.global_variables():
-        if v.dtype.base_dtype.is_floating:
+        if v.dtype.base_dtype.is_floating and (v in tf.trainable_variables()
+                                               or "moving_" in v.name):
             v.load(name_seeded(v.name, v.shape.as_list()), sess)
 
 
@@ -528,7 +531,8 @@ def error_of(fn):
     try:
         fn()
     except (ValueError, TypeError) as e:
-        return type(e).__name__ + ": " + str(e).split("\n")[0]
+        kind = "ValueError" if isinstance(e, ValueError) else "TypeError"
+        return kind + ": " + str(e).split("\n")[0]
     return None
 
 
@@ -564,7 +568,8 @@ def error_of(fn):
     try:
         fn()
     except (ValueError, TypeError) as e:
-        return type(e).__name__ + ": " + str(e).replace(CKDIR, "<CK>").split("\n")[0]
+        kind = "ValueError" if isinstance(e, ValueError) else "TypeError"
+        return kind + ": " + str(e).replace(CKDIR, "<CK>").split("\n")[0]
     return None
 
 

@@ -152,6 +152,23 @@ def test_variational_dropout_matches_numpy(inner, multi, ik, sk, ok, seed):
     assert cu.max_abs_diff(outs, states, want_outs, want_states) <= 4 * ATOL
 
 
+@settings(max_examples=10, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(cases())
+def test_cells_match_numpy_float64_tf1_mode(case):
+    """TF1 mode infers float64 variables from float64 inputs; then tfshare and the numpy
+    equations agree to rounding (1e-12), a far tighter check than float32 allows."""
+    spec, depth, batch, steps, seed = case
+    W, x, init = _data(spec, depth, batch, steps, seed)
+    W = {k: v.astype(np.float64) for k, v in W.items()}
+    cfg = {"name": "h", "cell": spec, "T": steps, "batch": batch, "input_depth": depth}
+    outs, states, _ = cu.run_tfshare_tf1(cfg, W, x, init, dtype=np.float64)
+    assert all(o.dtype == np.float64 for o in outs)
+    want_outs, want_states = cu.np_run(spec, W, x.astype(np.float64),
+                                       [a.astype(np.float64) for a in init])
+    assert cu.max_abs_diff(outs, states, want_outs, want_states) <= 1e-12
+
+
 @pytest.mark.parametrize("kind", ["BasicLSTMCell", "LSTMCell"])
 @pytest.mark.parametrize("tuple_state", [True, False])
 def test_lstm_state_layout(kind, tuple_state):
@@ -224,6 +241,21 @@ def test_dropout_keep_one_is_identity():
         np.testing.assert_array_equal(np.asarray(o_wrap), np.asarray(o_ref))
         for a, b in zip(tf.nest.flatten(s_wrap), tf.nest.flatten(s_ref)):
             np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+
+
+def test_dropout_tensor_keep_one_keeps_values():
+    """A keep probability given as a scalar tensor 1.0 still keeps every value."""
+    import tensorflow as tf
+    import tfshare
+
+    cell, x, state = _built({"type": "GRUCell", "num_units": 4}, 5, 3, 6)
+    wrapper = tfshare.DropoutWrapper(cell, input_keep_prob=tf.constant(1.0),
+                                     output_keep_prob=tf.constant(1.0),
+                                     state_keep_prob=tf.constant(1.0))
+    out, new = wrapper(tf.constant(x[0]), state)
+    ref, ref_new = cell(tf.constant(x[0]), state)
+    np.testing.assert_allclose(np.asarray(out), np.asarray(ref), rtol=1e-6, atol=0)
+    np.testing.assert_allclose(np.asarray(new), np.asarray(ref_new), rtol=1e-6, atol=0)
 
 
 @pytest.mark.parametrize("keep", [0.3, 0.5, 0.8])

@@ -128,3 +128,26 @@ def test_restore_into_compat_store_with_tfshare_drivers(oracle):
             o_fw, o_bw, o_gru, o_multi = run()
     for name, got in dict(o_fw=o_fw, o_bw=o_bw, o_gru=o_gru, o_multi=o_multi).items():
         np.testing.assert_allclose(np.asarray(got), oracle[name], rtol=0, atol=ATOL, err_msg=name)
+
+
+def test_tf_keras_save_weights_tf_format_into_keras3(oracle):
+    """tf.keras ``save_weights`` (TF format, object-based) -> a Keras 3 model by name."""
+    path = os.path.join(FIXTURE, "tfkeras")
+    names = [i.name for i in tfshare.list_variables(path)]
+    assert names == ["layer_with_weights-0/bias", "layer_with_weights-0/kernel",
+                     "layer_with_weights-1/bias", "layer_with_weights-1/kernel"]
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, name="dense"),
+                              keras.layers.Dense(2, name="out")], name="seq")
+    # Sequential weight paths carry the model name; the map strips it
+    report = tfshare.restore(model, path, strict=True, assignment_map={"/": "seq/"})
+    assert [(m.target, m.source) for m in report.restored] == [
+        ("seq/dense/kernel", "layer_with_weights-0/kernel"), ("seq/dense/bias", "layer_with_weights-0/bias"),
+        ("seq/out/kernel", "layer_with_weights-1/kernel"), ("seq/out/bias", "layer_with_weights-1/bias")]
+    for w in model.weights:
+        np.testing.assert_array_equal(w.numpy(), oracle["tfkeras:" + w.path[len("seq/"):]], err_msg=w.path)
+    # by the object-graph keys too
+    dense = keras.layers.Dense(3)
+    dense.build((None, 4))
+    tfshare.restore({"layer_with_weights-0/kernel": dense.kernel, "layer_with_weights-0/bias": dense.bias},
+                    path)
+    np.testing.assert_array_equal(dense.kernel.numpy(), oracle["tfkeras:dense/kernel"])

@@ -141,3 +141,18 @@ def test_usage_and_bad_input_exit_2(tmp_path, ckpts):
     assert code == 2 and "not a valid regular expression" in err
     assert run("frobnicate")[0] == 2
     assert run()[0] == 2
+
+
+def test_inspect_tf2_and_keras_files(tmp_path):
+    code, out, _ = run("inspect", os.path.join(FIXTURE, "tfkeras"))
+    assert code == 0 and "(tf2)" in out.splitlines()[0]
+    assert "layer_with_weights-0/kernel  (= dense/kernel)  [4, 3]" in out
+    import keras
+
+    m = keras.Sequential([keras.Input((2,)), keras.layers.Dense(3, name="d")])
+    h5 = str(tmp_path / "m.weights.h5")
+    m.save_weights(h5)
+    code, out, _ = run("inspect", h5)
+    assert code == 0 and "(keras_h5)" in out.splitlines()[0]
+    assert [l.split()[0] for l in out.splitlines()[2:-1]] == ["d/0", "d/1"]
+    assert out.splitlines()[-1].startswith("2 tensors, 9 parameters")

@@ -213,14 +213,14 @@ def test_fast_dynamic_rnn_matches_exact_driver(name, use_seq):
     seq = tf.constant(LENGTHS) if use_seq else None
     prev = fastpath.set_fast_path_options(enabled=False)
     try:
-        with tf.GradientTape(persistent=True) as tape:
+        with tf.GradientTape() as tape:
             ye, se = tfshare.dynamic_rnn(cell, x, sequence_length=seq, dtype=tf.float32)
             le = tf.reduce_sum(ye * ye) + sum(tf.reduce_sum(s * 0.3) for s in tf.nest.flatten(se))
     finally:
         fastpath.set_fast_path_options(**prev)
     weights = list(cell.weights)
     assert weights
-    with tf.GradientTape(persistent=True) as tape2:
+    with tf.GradientTape() as tape2:
         with tfshare.variable_scope("rnn"):
             x_tm = tf.transpose(x, [1, 0, 2])
             s0 = cell.zero_state(B, tf.float32)
@@ -258,3 +258,26 @@ def test_fast_dynamic_rnn_creates_tf1_variables_and_declines_others():
         assert fastpath.fast_dynamic_rnn(tfshare.GRUCell(U), _u(T, B, I), tf.zeros([B, U])) is None
     finally:
         fastpath.set_fast_path_options(**prev)
+
+
+def test_benchmark_script_smoke():
+    """benchmarks/bench_rnn.py --quick on a tiny shape prints its table."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    script = os.path.join(root, "benchmarks", "bench_rnn.py")
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="")
+    proc = subprocess.run(
+        [sys.executable, script, "--quick", "--shapes", "2x3x2x4", "--cells", "lstm", "--seq", "yes",
+         "--rows", "keras,fast,bound", "--no-eager"],
+        capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = proc.stdout
+    assert "# machine:" in out and "cores=" in out and "tensorflow=" in out
+    assert "| row" in out and "f+b/keras" in out
+    lines = [ln for ln in out.splitlines() if ln.startswith("| ")]
+    rows = {ln.split("|")[1].strip(): ln for ln in lines}
+    for row in ("keras", "fast", "bound"):
+        assert row in rows, out
+        values = [float(v) for v in rows[row].split("|")[2:-1]]
+        assert len(values) == 6 and all(v > 0 for v in values)
+    # ratios to Keras in the keras row are exactly 1
+    assert rows["keras"].split("|")[3].strip() == "1.00"

@@ -187,3 +187,23 @@ def test_bad_arguments():
         param_report(model, uses={"dense": -1})
     with pytest.raises(TypeError, match="uses"):
         param_report(model, uses=[("dense", 2)])
+
+
+def test_tfshare_cell_in_keras_rnn_and_variable_store():
+    T, d, n = 7, 3, 4
+    inp = keras.Input((T, d))
+    model = keras.Model(inp, keras.layers.RNN(tfshare.GRUCell(n), name="rnn")(inp))
+    rep = param_report(model)
+    shared = 3 * n * (d + n) + 3 * n  # gates [d+n, 2n] + 2n, candidate [d+n, n] + n
+    assert rep.shared == shared == model.count_params()
+    assert rep.unshared == T * shared
+    assert {r.name for r in rep} >= {"rnn/gru_cell/gates/kernel", "rnn/gru_cell/candidate/kernel"}
+
+    store = tfshare.VariableStore()
+    with tfshare.store_scope(store):
+        for _ in range(3):  # one filter applied three times: one variable
+            with tfshare.variable_scope("filter", reuse=tfshare.AUTO_REUSE):
+                tfshare.get_variable("w", [5, 5, 1, 6])
+    rep = param_report(store, uses={"filter": 3})
+    assert [r.name for r in rep] == ["filter/w"]
+    assert rep.shared == 150 and rep.unshared == 450

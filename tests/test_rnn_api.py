@@ -379,3 +379,44 @@ def test_linear_scope_initializer_and_errors():
         kind, msg = _message(lambda: rnn.linear(v1.placeholder(tf.float32, [2, None]), 2, True))
     assert (kind, msg) == (ValueError,
                            "linear expects shape[1] to be provided for shape (2, None), but saw None")
+
+
+def test_gradients_match_stock_tf_and_eager():
+    """Gradients through dynamic_rnn (graph: vs TF core's driver; eager tape: same numbers)."""
+    def weights_for(variables):
+        return [_weight(str(i), v.shape.as_list()) for i, v in enumerate(variables)]
+
+    with tf.Graph().as_default():
+        x = tf.constant(X)
+        with tfshare.variable_scope("stock"):
+            ys, _ = v1.nn.dynamic_rnn(tfshare.LSTMCell(3, num_proj=2), x, sequence_length=SEQ,
+                                      dtype=tf.float32)
+        with tfshare.variable_scope("mine"):
+            ym, _ = rnn.dynamic_rnn(tfshare.LSTMCell(3, num_proj=2), x, sequence_length=SEQ,
+                                    dtype=tf.float32)
+        stock = [v for v in v1.global_variables() if v.op.name.startswith("stock/")]
+        mine = [v for v in v1.global_variables() if v.op.name.startswith("mine/")]
+        loss_s = tf.reduce_sum(ys * tf.constant(X[:, :, :2]))
+        loss_m = tf.reduce_sum(ym * tf.constant(X[:, :, :2]))
+        grads = (tf.gradients(loss_s, stock + [x]), tf.gradients(loss_m, mine + [x]))
+        with v1.Session() as sess:
+            for a, b, w in zip(stock, mine, weights_for(stock)):
+                sess.run([a.assign(w), b.assign(w)])
+            g_stock, g_mine = sess.run(grads)
+    for a, b in zip(g_stock, g_mine):
+        np.testing.assert_allclose(b, a, atol=1e-5)
+
+    tfshare.reset_default_graph()
+    cell = tfshare.LSTMCell(3, num_proj=2)
+    rnn.dynamic_rnn(cell, X, sequence_length=SEQ, dtype=tf.float32)
+    variables = tfshare.global_variables()
+    for v, w in zip(variables, weights_for(variables)):
+        v.assign(w)
+    x = tf.constant(X)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y, _ = rnn.dynamic_rnn(cell, x, sequence_length=SEQ, dtype=tf.float32)
+        loss = tf.reduce_sum(y * X[:, :, :2])
+    g_eager = tape.gradient(loss, variables + [x])
+    for a, b in zip(g_stock, g_eager):
+        np.testing.assert_allclose(np.asarray(b), a, atol=1e-5)

@@ -532,3 +532,26 @@ def test_constraint_is_set():
     with tf.Graph().as_default():
         w = tv.get_variable("w", [2], constraint=c)
         assert w.constraint is c
+
+
+def test_variable_op_scope_and_values_pick_the_graph():
+    for mod in (v1, tv):
+        g = tf.Graph()
+        with g.as_default():
+            t = tf.constant(1.0)
+        with tf.Graph().as_default():
+            with pytest.warns(Warning) if mod is tv else _nullcontext():
+                cm = mod.variable_op_scope([t], None, default_name="op")
+            with cm as s:
+                assert v1.get_default_graph() is g
+                assert s.name == "op"
+                assert mod.get_variable("v", [1]).name == "op/v:0"
+            assert v1.get_default_graph() is not g
+
+
+class _nullcontext:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        return False

@@ -241,6 +241,14 @@ def test_mirrored_strategy_variables_and_training_step():
         with tv.variable_scope("model", reuse=True):
             wr = tv.get_variable("w")
             br = tv.get_variable("b")
+        return replica_step_body(xb, yb, wr, br)
+
+    def replica_step_outer_scope(xb, yb):
+        # the caller's scope ("model", reuse=True) is in force in every replica thread
+        assert tv.get_variable_scope().name == "model"
+        return replica_step_body(xb, yb, tv.get_variable("w"), tv.get_variable("b"))
+
+    def replica_step_body(xb, yb, wr, br):
         with tf.GradientTape() as tape:
             err = tf.matmul(xb, wr) + br - yb
             loss = tf.reduce_sum(err * err) / 8.0  # global batch 8
@@ -251,18 +259,49 @@ def test_mirrored_strategy_variables_and_training_step():
     def step(dist_batch):
         strategy.run(replica_step, args=dist_batch)
 
+    @tf.function
+    def step_outer(dist_batch):
+        with tv.variable_scope("model", reuse=True):
+            strategy.run(replica_step_outer_scope, args=dist_batch)
+
     ds = tf.data.Dataset.from_tensor_slices((x, y)).batch(8)
-    for batch in strategy.experimental_distribute_dataset(ds):
-        step(batch)
-    # independent numpy derivation of one SGD step on the mean squared error
-    err = x @ w0 + b0 - y
-    gw = 2.0 * x.T @ err / 8.0
-    gb = 2.0 * err.sum(0) / 8.0
-    for local in strategy.experimental_local_results(w):
-        np.testing.assert_allclose(local.numpy(), w0 - lr * gw, rtol=1e-5, atol=1e-6)
-    for local in strategy.experimental_local_results(b):
-        np.testing.assert_allclose(local.numpy(), b0 - lr * gb, rtol=1e-5, atol=1e-6)
+    batch = next(iter(strategy.experimental_distribute_dataset(ds)))
+    # independent numpy derivation of SGD steps on the mean squared error
+    w_np, b_np = w0.astype(np.float64), b0.astype(np.float64)
+    for fn in (step, step_outer, step):
+        fn(batch)
+        err = x @ w_np + b_np - y
+        w_np, b_np = w_np - lr * 2.0 * x.T @ err / 8.0, b_np - lr * 2.0 * err.sum(0) / 8.0
+        for local in strategy.experimental_local_results(w):
+            np.testing.assert_allclose(local.numpy(), w_np, rtol=1e-5, atol=1e-6)
+        for local in strategy.experimental_local_results(b):
+            np.testing.assert_allclose(local.numpy(), b_np, rtol=1e-5, atol=1e-6)
     assert tv.current_store().variables() == [w, b]
+
+
+def test_mirrored_replicas_share_variables_created_in_strategy_run():
+    """As TF1's MirroredStrategy: replica 0 creates, the other replicas reuse."""
+    strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+    names = []
+
+    def replica_fn():
+        with tv.variable_scope("made_in_run"):
+            z = tv.get_variable("z", [2], initializer=v1.ones_initializer())
+        names.append(tv.get_variable_scope().name)
+        return z * 2.0
+
+    @tf.function
+    def run():
+        return strategy.run(replica_fn)
+
+    with strategy.scope():
+        out = run()
+    assert [v.name for v in tv.current_store().variables()] == ["made_in_run/z:0"]
+    z = tv.current_store().get("made_in_run/z")
+    assert isinstance(z, tf.distribute.DistributedValues)
+    for local in strategy.experimental_local_results(out):
+        np.testing.assert_allclose(local.numpy(), [2.0, 2.0])
+    assert names and set(names) == {""}
 
 
 def test_graph_mode_collections_saver_initializer_regularization(tmp_path):

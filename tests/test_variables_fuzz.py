@@ -8,6 +8,9 @@ calls with varying shapes and dtypes) run on
   ``tf.Graph().as_default()`` (the oracle: TF's graph-mode store is exact), and
 * ``tfshare.variables`` in graph mode and in eager mode.
 
+Programs also interleave plain ``name_scope``s, ``auxiliary_name_scope=False``
+and op creation, so op names are compared too (graph mode).
+
 Created names, the identity of the returned objects, scope names and reuse
 values, and the error texts must match; op name scopes
 (``original_name_scope``) must match in graph mode.
@@ -34,6 +37,7 @@ def _programs():
                   st.sampled_from(["float32", "int32", None])),
         st.tuples(st.just("capture")),
         st.tuples(st.just("reuse_variables")),
+        st.tuples(st.just("op")),
     )
 
     def extend(children):
@@ -42,8 +46,11 @@ def _programs():
             st.tuples(st.just("default"), st.sampled_from(DEFAULTS)),
             st.tuples(st.just("object"), st.integers(0, 3)),
         )
-        return st.tuples(st.just("scope"), kind, st.sampled_from(REUSES),
-                         st.lists(children, max_size=4))
+        scope = st.tuples(st.just("scope"), kind, st.sampled_from(REUSES),
+                          st.lists(children, max_size=4), st.booleans())
+        name_scope = st.tuples(st.just("ns"), st.sampled_from(NAMES),
+                               st.lists(children, max_size=3))
+        return st.one_of(scope, scope, name_scope)
 
     return st.lists(st.recursive(leaf, extend, max_leaves=12), min_size=1, max_size=6)
 
@@ -86,8 +93,19 @@ def run_program(program, api, graph_mode: bool):
             elif op[0] == "reuse_variables":
                 api.get_variable_scope().reuse_variables()
                 log.append(("reuse_variables",))
+            elif op[0] == "op":
+                if graph_mode:
+                    log.append(("op", tf.constant(0.0, name="c").name))
+            elif op[0] == "ns":
+                _, name, body = op
+                if graph_mode:
+                    with v1.name_scope(name):
+                        run(body)
+                else:
+                    run(body)
             else:
-                _, (kind, arg), reuse, body = op
+                _, (kind, arg), reuse, body = op[:4]
+                aux = op[4] if len(op) > 4 else True
                 if kind == "name":
                     cm_args = dict(name_or_scope=arg)
                 elif kind == "default":
@@ -97,7 +115,8 @@ def run_program(program, api, graph_mode: bool):
                         continue
                     cm_args = dict(name_or_scope=captured[arg % len(captured)])
                 try:
-                    cm = api.variable_scope(reuse=reuse_of(reuse), **cm_args)
+                    cm = api.variable_scope(reuse=reuse_of(reuse), auxiliary_name_scope=aux,
+                                            **cm_args)
                     scope = cm.__enter__()
                 except (ValueError, TypeError) as e:
                     log.append(("scope-error", _kind(e), str(e)))
@@ -137,7 +156,7 @@ def run_tfshare_eager(program):
 
 
 def _strip_op_scopes(log):
-    return [e[:3] if e[0] == "scope" else e for e in log]
+    return [e[:3] if e[0] == "scope" else e for e in log if e[0] != "op"]
 
 
 @settings(max_examples=60, deadline=None, database=None, suppress_health_check=list(HealthCheck))

@@ -153,3 +153,23 @@ def test_tracked_layer_under_mirrored_strategy():
 def test_decorator_rejects_non_callables():
     with pytest.raises(TypeError, match="method"):
         tv.track_tf1_style_variables(3)
+
+
+class TF1Embed(keras.layers.Layer):
+    """Integer ids through a TF1 embedding variable (build must feed int zeros)."""
+
+    @tv.track_tf1_style_variables
+    def call(self, ids):
+        emb = tv.get_variable("embedding", [10, 2])
+        return tf.nn.embedding_lookup(emb, ids)
+
+
+def test_tracked_layer_with_integer_inputs():
+    keras.backend.clear_session()
+    inp = keras.Input((3,), dtype="int32")
+    layer = TF1Embed(name="emb")
+    m = keras.Model(inp, layer(inp))
+    assert [w.path for w in m.weights] == ["emb/embedding"]
+    ids = np.array([[1, 2, 9]], dtype=np.int32)
+    table = m.weights[0].numpy()
+    np.testing.assert_allclose(m.predict(ids, verbose=0), table[ids], atol=1e-7)

@@ -198,9 +198,14 @@ def _compiled_loop(cell: Any) -> Callable:
     except TypeError:  # not weak-referenceable
         fn = None
     if fn is None:
+        try:
+            cell_ref = weakref.ref(cell)  # the cache must not keep its key alive
+        except TypeError:
+            cell_ref = lambda: cell  # noqa: E731
+
         def loop(inputs_tm, out0, state1, sequence_length, n_steps, scope_key):
             del scope_key  # only part of the trace key: the cell may read another scope
-            return _loop_rest(cell, inputs_tm, out0, state1, sequence_length, n_steps)
+            return _loop_rest(cell_ref(), inputs_tm, out0, state1, sequence_length, n_steps)
 
         fn = tf.function(loop, reduce_retracing=True, autograph=False)
         try:
@@ -244,7 +249,7 @@ def dynamic_loop(cell: Any, inputs_tm: Any, state: Any, sequence_length: Optiona
             n_steps = tf.minimum(time_steps, tf.maximum(1, tf.reduce_max(sequence_length)))
         if tf.executing_eagerly():
             flat_out, final_state = _compiled_loop(cell)(
-                inputs_tm, out0, state1, sequence_length, tf.convert_to_tensor(n_steps),
+                inputs_tm, out0, state1, sequence_length, n_steps,
                 getattr(varscope, "name", ""))
         else:
             flat_out, final_state = _loop_rest(

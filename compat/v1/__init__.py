@@ -13,7 +13,8 @@ Keras 3 removed or that lose TF1 semantics in eager mode:
 * ``nn.rnn_cell.*`` and the ``nn`` RNN drivers (tfshare cells and drivers);
 * ``layers.*`` (TF1 ``tf.layers`` on top of ``get_variable``);
 * ``contrib.rnn`` and ``contrib.layers`` (the commonly used TF1 contrib names);
-* ``train.init_from_checkpoint`` (also in eager mode);
+* ``train.init_from_checkpoint`` (also in eager mode) and the global-step helpers;
+* ``losses.get_regularization_loss(es)`` (also in eager mode);
 * ``keras.utils.track_tf1_style_variables``.
 
 The sub-namespaces are real modules, so ``from tfshare.compat.v1.contrib import
@@ -49,11 +50,14 @@ def reset_default_graph() -> None:
 
 if _api.has("no_regularizer"):
     no_regularizer = _api.get("no_regularizer")
+if _api.has("variable_op_scope"):
+    variable_op_scope = _api.get("variable_op_scope")
 
 from tfshare.compat.v1 import nn  # noqa: E402
 from tfshare.compat.v1 import layers  # noqa: E402
 from tfshare.compat.v1 import train  # noqa: E402
 from tfshare.compat.v1 import contrib  # noqa: E402
 from tfshare.compat.v1 import keras  # noqa: E402
+from tfshare.compat.v1 import losses  # noqa: E402
 
 __getattr__, __dir__ = _forwarder(__name__, lambda: _tf.compat.v1, globals())

@@ -338,7 +338,12 @@ class RNNCell(keras.layers.Layer):
         if self._mode == "tf1":
             return self._tf1_call(inputs, state, scope, **kwargs)
         self._check_inputs(inputs)
+        self._validate_state(state)  # before Keras, which rewraps errors raised in call()
         return super().__call__(inputs, state, **kwargs)
+
+    def _validate_state(self, state) -> None:
+        if not _is_symbolic(state):
+            self._canonical_state(state)
 
     def build(self, input_shape):
         """Keras mode: create the Keras weights for inputs of ``input_shape``."""
@@ -496,6 +501,10 @@ class RNNCell(keras.layers.Layer):
         if self._reuse is not None and isinstance(self._reuse, bool):
             config["reuse"] = self._reuse
         return config
+
+
+def _is_symbolic(x: Any) -> bool:
+    return any(isinstance(t, keras.KerasTensor) for t in keras.tree.flatten(x))
 
 
 def _same_structure(a: Any, b: Any) -> bool:

@@ -118,6 +118,12 @@ class MultiRNNCell(RNNCell):
             new_states.append(new)
         return cur, match_structure(states, self._join(new_states))
 
+    def _validate_state(self, state) -> None:
+        state = self._unwrap(state)
+        if self._state_is_tuple and (not isinstance(state, (tuple, list))
+                                     or len(state) != len(self._cells)):
+            self._sub_states(state)  # raises TF1's error
+
     def _unwrap(self, states):
         """Keras wraps a single concatenated state in a list/tuple of one."""
         if (not self._state_is_tuple and isinstance(states, (list, tuple))

@@ -188,8 +188,9 @@ def build_plan(target: Any, reader: CheckpointReader, include: Sequence[str] | N
     index: dict[str, tuple[VariableInfo, str | None]] = {}
     for info in reader.variables.values():
         index[info.name] = (info, None)
-    if translate_legacy_names:
-        for old, new in _translate_legacy(list(reader.variables)).items():
+    legacy = _translate_legacy(list(reader.variables)) if translate_legacy_names else {}
+    if legacy:
+        for old, new in legacy.items():
             if new not in index:
                 index[new] = (reader.variables[old], "legacy")
     aliases: dict[str, list[VariableInfo]] = {}
@@ -260,7 +261,8 @@ def build_plan(target: Any, reader: CheckpointReader, include: Sequence[str] | N
     for info in reader.variables.values():
         if info.name in used:
             continue
-        if ex_patterns and any(re.match(p, info.name) for p in ex_patterns):
+        if ex_patterns and any(re.match(p, n) for p in ex_patterns
+                               for n in (info.name, info.alias, legacy.get(info.name)) if n):
             continue
         result.unused.append(info.name)
         result.unused_info.append(info)

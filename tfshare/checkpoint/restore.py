@@ -62,6 +62,13 @@ def restore(target: Any, path: str | os.PathLike, include: Sequence[str] | None 
         ``Linear/Matrix``, ``MultiRNNCell/Cell0``...) as today's names.
       session: graph mode only; defaults to the default session.
 
+    Names: a Sequential model's weight paths start with the model's name
+    (``sequential/dense/kernel``); map them with ``assignment_map={"/":
+    "sequential/"}``. TF2 checkpoints match on the object-graph names
+    (``layer_with_weights-0/kernel``) and, failing that, on each variable's saved
+    name (``dense/kernel``). Keras ``.weights.h5`` files match by each layer's
+    weight index, the model name prefix stripped.
+
     Returns:
       The executed :class:`RestorePlan`; ``print(report)`` shows the table.
 

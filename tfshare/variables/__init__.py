@@ -15,9 +15,10 @@ from tfshare.variables.scope import (
     get_variable,
     get_variable_scope,
     no_regularizer,
+    variable_op_scope,
     variable_scope,
 )
-from tfshare.variables.collections import (
+from tfshare.variables.access import (
     current_store,
     global_variables,
     local_variables,
@@ -44,5 +45,6 @@ __all__ = [
     "tf1_mode",
     "track_tf1_style_variables",
     "trainable_variables",
+    "variable_op_scope",
     "variable_scope",
 ]

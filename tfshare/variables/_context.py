@@ -56,42 +56,107 @@ def _new_root():
     return VariableScope(False)
 
 
-class _ThreadStates(threading.local):
-    """One ``ScopeState`` per thread (created lazily with a fresh root)."""
+def _replica_id() -> int | None:
+    """The replica id when running in a ``tf.distribute`` replica context
+    (``strategy.run``), else ``None``."""
+    if not tf.distribute.has_strategy() or tf.distribute.in_cross_replica_context():
+        return None
+    ctx = tf.distribute.get_replica_context()
+    if ctx is None:
+        return None
+    rid = tf.get_static_value(ctx.replica_id_in_sync_group)
+    return None if rid is None else int(rid)
 
-    def __init__(self):
-        super().__init__()
-        self._state: ScopeState | None = None
+
+def _replica_copy(state: ScopeState, replica_id: int) -> ScopeState:
+    """TF1's MirroredStrategy re-enters the caller's scope in each replica
+    thread, with ``reuse=True`` for replicas other than 0."""
+    cur = state.current
+    if replica_id > 0:
+        from tfshare.variables.scope import VariableScope
+
+        cur = VariableScope(
+            True, name=cur.name, initializer=cur.initializer, regularizer=cur.regularizer,
+            caching_device=cur.caching_device, partitioner=cur.partitioner,
+            custom_getter=cur.custom_getter, name_scope=cur.original_name_scope,
+            dtype=cur.dtype, use_resource=cur.use_resource, constraint=cur.constraint)
+    return ScopeState(state.root, cur, state.counts)
+
+
+class _StateTable:
+    """The per-thread ``ScopeState``s of one context (eager world, v1 graph,
+    function trace, or ``store_scope`` entry).
+
+    A thread's state is made on its first use by ``factory()``; a replica
+    thread of a ``tf.distribute`` strategy instead starts from a copy of the
+    owner thread's state (see ``_replica_copy``). The owner is ``owner`` if
+    given, else the first thread that uses the table.
+    """
+
+    def __init__(self, factory, owner: int | None = None, owner_main_only: bool = False):
+        self._factory = factory
+        self._local = threading.local()
+        self._owner = owner
+        self._owner_state: ScopeState | None = None
+        self._owner_main_only = owner_main_only
 
     @property
     def state(self) -> ScopeState:
-        if self._state is None:
-            self._state = ScopeState(_new_root())
-        return self._state
+        return self.get()
+
+    def get(self, factory=None) -> ScopeState:
+        """This thread's state; made by ``factory`` (default: the table's) if new."""
+        st = getattr(self._local, "state", None)
+        if st is None:
+            st = self._make(factory or self._factory)
+            self._local.state = st
+        return st
+
+    def _make(self, factory) -> ScopeState:
+        me = threading.get_ident()
+        rid = _replica_id()
+        if rid is not None and self._owner_state is not None and me != self._owner:
+            return _replica_copy(self._owner_state, rid)
+        st = factory()
+        if self._owner is None and rid is None and (
+                not self._owner_main_only
+                or threading.current_thread() is threading.main_thread()):
+            self._owner = me
+        if me == self._owner:
+            self._owner_state = st
+        return st
+
+
+def _fresh_table(owner: int | None = None, owner_main_only: bool = False) -> _StateTable:
+    return _StateTable(lambda: ScopeState(_new_root()), owner, owner_main_only)
 
 
 class _StoreEntry:
-    """An active ``store_scope``: its store, a fresh scope state, entry graph."""
+    """An active ``store_scope``: its store, its scope states, entry graph."""
 
     def __init__(self, store: VariableStore, graph: Any):
         self.store = store
-        self.state = ScopeState(_new_root())
+        self.table = _fresh_table(owner=threading.get_ident())
         self.graph = graph
 
 
 class _Local(threading.local):
     def __init__(self):
         super().__init__()
-        self.store_stack: list[_StoreEntry] = []
+        # replica threads of a tf.distribute strategy see the caller's store_scopes
+        inherited = _main_store_stack if _replica_id() is not None else []
+        self.store_stack: list[_StoreEntry] = list(inherited or [])
 
 
 _lock = threading.RLock()
+_main_store_stack: list | None = None
 _local = _Local()
+_main_store_stack = _local.store_stack
 _eager_store = VariableStore(name="eager_default")
-_eager_states = _ThreadStates()
-_graph_data: "weakref.WeakKeyDictionary[Any, tuple[VariableStore, _ThreadStates]]" = (
+_eager_states = _fresh_table(owner_main_only=True)
+_graph_data: "weakref.WeakKeyDictionary[Any, tuple[VariableStore, _StateTable]]" = (
     weakref.WeakKeyDictionary())
-_trace_states: "weakref.WeakKeyDictionary[Any, ScopeState]" = weakref.WeakKeyDictionary()
+_trace_states: "weakref.WeakKeyDictionary[Any, _StateTable]" = weakref.WeakKeyDictionary()
 
 
 def v1_graph_mode() -> bool:
@@ -107,11 +172,11 @@ def root_graph(graph: Any = None) -> Any:
     return g
 
 
-def _graph_entry(graph: Any) -> tuple[VariableStore, _ThreadStates]:
+def _graph_entry(graph: Any) -> tuple[VariableStore, _StateTable]:
     with _lock:
         entry = _graph_data.get(graph)
         if entry is None:
-            entry = (VariableStore(name="graph", graph=graph), _ThreadStates())
+            entry = (VariableStore(name="graph", graph=graph), _fresh_table(owner_main_only=True))
             _graph_data[graph] = entry
         return entry
 
@@ -134,7 +199,7 @@ def _base_state() -> tuple[ScopeState, Any]:
     graph it belongs to (``None`` for the eager world)."""
     if _local.store_stack:
         top = _local.store_stack[-1]
-        return top.state, top.graph
+        return top.table.state, top.graph
     if v1_graph_mode():
         g = root_graph()
         return _graph_entry(g)[1].state, g
@@ -156,13 +221,17 @@ def _trace_state(graph: Any, base: ScopeState, base_graph: Any) -> ScopeState:
     if graph is base_graph or not getattr(graph, "building_function", False):
         return base
     with _lock:
-        state = _trace_states.get(graph)
-        if state is None:
-            outer = getattr(graph, "outer_graph", None)
-            parent = base if outer is None else _trace_state(outer, base, base_graph)
-            state = parent.copy()
-            _trace_states[graph] = state
-        return state
+        table = _trace_states.get(graph)
+        if table is None:
+            table = _StateTable(None)
+            _trace_states[graph] = table
+    outer = getattr(graph, "outer_graph", None)
+
+    def factory() -> ScopeState:
+        parent = base if outer is None else _trace_state(outer, base, base_graph)
+        return parent.copy()
+
+    return table.get(factory)
 
 
 def current_trace_graph() -> Any:
@@ -196,5 +265,5 @@ def reset_eager_state() -> None:
     global _eager_states
     with _lock:
         _eager_store.clear()
-        _eager_states = _ThreadStates()
+        _eager_states = _fresh_table(owner_main_only=True)
         _trace_states.clear()

@@ -30,6 +30,7 @@ __all__ = [
     "get_variable_scope",
     "get_variable",
     "get_local_variable",
+    "variable_op_scope",
 ]
 
 #: ``reuse=AUTO_REUSE``: return the variable if it exists, else create it.
@@ -114,7 +115,7 @@ class VariableScope:
 
     def get_collection(self, name: str) -> list:
         """This scope's members of collection ``name`` (regex prefix ``name + "/"``)."""
-        from tfshare.variables.collections import get_collection
+        from tfshare.variables.access import get_collection
 
         return get_collection(name, self._name + "/" if self._name else "")
 
@@ -421,3 +422,22 @@ def get_local_variable(name: str, shape=None, dtype=None, initializer=None, regu
                         validate_shape=validate_shape, use_resource=use_resource,
                         custom_getter=custom_getter, constraint=constraint,
                         synchronization=synchronization, aggregation=aggregation)
+
+
+def variable_op_scope(values: Any, name_or_scope: str | VariableScope | None,
+                      default_name: str | None = None, initializer: Any = None,
+                      regularizer: Callable | None = None, caching_device: Any = None,
+                      partitioner: Callable | None = None, custom_getter: Callable | None = None,
+                      reuse: Any = None, dtype: Any = None, use_resource: bool | None = None,
+                      constraint: Callable | None = None) -> variable_scope:
+    """Deprecated TF1 alias: ``variable_scope(name_or_scope, default_name, values, ...)``."""
+    import warnings
+
+    warnings.warn("tf.variable_op_scope(values, name, default_name) is deprecated, use "
+                  "tf.variable_scope(name, default_name, values)", DeprecationWarning,
+                  stacklevel=2)
+    return variable_scope(name_or_scope, default_name=default_name, values=values,
+                          initializer=initializer, regularizer=regularizer,
+                          caching_device=caching_device, partitioner=partitioner,
+                          custom_getter=custom_getter, reuse=reuse, dtype=dtype,
+                          use_resource=use_resource, constraint=constraint)

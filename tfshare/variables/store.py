@@ -368,11 +368,8 @@ def _make_keras_variable(name, init_val, var_dtype, trainable, synchronization, 
     value = _initial_value(init_val, var_dtype)
     parts = name.split("/")
     with tf.name_scope(""):
-        try:
-            kvar = _nested_keras_variable(keras, parts, value, trainable,
-                                          synchronization, aggregation)
-        except (ValueError, TypeError):
-            kvar = None
+        kvar = _nested_keras_variable(keras, parts, value, trainable,
+                                      synchronization, aggregation)
         if kvar is None:
             var = tf.Variable(value, name=name, trainable=trainable,
                               synchronization=synchronization, aggregation=aggregation,
@@ -405,7 +402,13 @@ def _initial_value(init_val, var_dtype):
 
 
 def _nested_keras_variable(keras, parts, value, trainable, synchronization, aggregation):
+    """``None`` when Keras cannot hold it (empty name component, dtype such as
+    string or complex); the caller then creates a plain ``tf.Variable``."""
     if any(not p for p in parts) or value.dtype == tf.string:
+        return None
+    try:
+        keras.backend.standardize_dtype(value.dtype.name)
+    except (ValueError, TypeError):
         return None
     scopes = [keras.name_scope(p) for p in parts[:-1]]
     for s in scopes:

@@ -19,8 +19,10 @@ and their ``.path`` ends with the TF1 name (``block/dense/kernel``).
 Keras 3 refuses new variables after ``build()`` (and inside symbolic tracing),
 so the decorator gives the class a ``build(input_shape)`` (wrapping the user's
 ``build`` if there is one) that runs ``call`` once, eagerly, on zeros of the
-input shape (unknown dimensions set to 1) to create the variables. ``call``
-therefore must accept being called with its first argument only.
+input shape (unknown dimensions set to 1; float zeros of the layer's compute
+dtype, or int32 zeros if that fails, e.g. ids for an embedding lookup) to create
+the variables. ``call`` therefore must accept being called with its first
+argument only.
 """
 from __future__ import annotations
 
@@ -83,8 +85,13 @@ def _materialize(layer: Any, method: Callable, input_shape: Any) -> None:
         setattr(layer, _LIST_ATTR, [])
     dtype = getattr(layer, "compute_dtype", None) or "float32"
     with tf.init_scope():
-        zeros = _zeros_like_shape(input_shape, dtype)
-        _run_in_store(layer, method, (zeros,), {})
+        try:
+            _run_in_store(layer, method, (_zeros_like_shape(input_shape, dtype),), {})
+        except Exception as float_error:  # e.g. ids for an embedding lookup
+            try:
+                _run_in_store(layer, method, (_zeros_like_shape(input_shape, tf.int32),), {})
+            except Exception:
+                raise float_error from None
     object.__setattr__(layer, "_tfshare_materialized", True)
 
 
