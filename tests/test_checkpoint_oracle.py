@@ -14,6 +14,7 @@ import pytest
 import tensorflow as tf
 
 import tfshare
+from oracle import needs_oracle, run_oracle
 
 FIXTURE = os.path.join(os.path.dirname(__file__), "fixtures", "tf1_ckpt")
 ATOL = 1e-5
@@ -151,3 +152,51 @@ def test_tf_keras_save_weights_tf_format_into_keras3(oracle):
     tfshare.restore({"layer_with_weights-0/kernel": dense.kernel, "layer_with_weights-0/bias": dense.bias},
                     path)
     np.testing.assert_array_equal(dense.kernel.numpy(), oracle["tfkeras:dense/kernel"])
+
+
+def test_plan_suggests_the_scope_map():
+    model = build_keras_model()
+    p = tfshare.plan(model, FIXTURE, exclude=["global_step"])
+    assert sorted(p.suggestions) == [("bidirectional_rnn/bw/", "bw/", 6), ("bidirectional_rnn/fw/", "fw/", 6)]
+    assert "hint: assignment_map={'bidirectional_rnn/bw/': 'bw/'} would match 6 missing" in str(p)
+    amap = {c: t for c, t, _ in p.suggestions}
+    p2 = tfshare.plan(model, FIXTURE, exclude=["global_step"], assignment_map=amap, strict=True)
+    assert p2.ok and p2.suggestions == [] and len(p2.restored) == 26
+
+
+ORACLE_RESTORE = """
+x = tf.constant(IN["x"])
+LSTM = v1.nn.rnn_cell.LSTMCell
+GRU = v1.nn.rnn_cell.GRUCell
+fw, bw = LSTM(5, use_peepholes=True, num_proj=4), LSTM(5, use_peepholes=True, num_proj=4)
+(o_fw, o_bw), _ = v1.nn.bidirectional_dynamic_rnn(fw, bw, x, dtype=tf.float32)
+o_gru, _ = v1.nn.dynamic_rnn(GRU(4), tf.concat([o_fw, o_bw], 2), dtype=tf.float32)
+multi = v1.nn.rnn_cell.MultiRNNCell([LSTM(4), GRU(4)])
+o_multi, _ = v1.nn.dynamic_rnn(multi, o_gru, dtype=tf.float32, scope="multi")
+hidden = v1.layers.dense(o_multi[:, -1], 6, activation=tf.tanh, name="hidden")
+logits = v1.layers.dense(hidden, 3, name="logits")
+with v1.Session() as sess:
+    v1.train.Saver().restore(sess, IN_PREFIX)
+    OUT.update(sess.run(dict(o_fw=o_fw, o_bw=o_bw, o_gru=o_gru, o_multi=o_multi, logits=logits)))
+"""
+
+
+@needs_oracle
+def test_tfshare_save_restored_by_tf1_saver_into_real_tf1_cells(oracle, tmp_path):
+    """New weights, saved by tfshare under TF1 names, run by the legacy TF1 graph."""
+    model = build_keras_model()
+    rng = np.random.RandomState(5)
+    for w in model.weights:
+        w.assign(rng.uniform(-0.5, 0.5, size=tuple(w.shape)).astype(np.float32))
+    tf1_names = {}
+    for w in model.weights:
+        p = w.path
+        if p.startswith(("fw/", "bw/")):
+            p = "bidirectional_rnn/" + p
+        tf1_names[p] = w
+    prefix = tfshare.save(tf1_names, str(tmp_path / "k" / "model"))
+    got = model(oracle["x"])
+    want = run_oracle(f"IN_PREFIX = {prefix!r}\n" + ORACLE_RESTORE, {"x": oracle["x"]})
+    for k in ["o_fw", "o_bw", "o_gru", "o_multi", "logits"]:
+        np.testing.assert_allclose(np.asarray(got[k]), want[k], rtol=0, atol=ATOL, err_msg=k)
+    assert np.max(np.abs(want["logits"] - oracle["logits"])) > 1e-3  # new weights, new numbers

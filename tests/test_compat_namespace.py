@@ -17,7 +17,7 @@ v1 = tf.compat.v1
 # -- forwarding ------------------------------------------------------------------
 @pytest.mark.parametrize("path", [
     "placeholder", "Session", "float32", "matmul", "global_variables_initializer",
-    "random_uniform_initializer", "GraphKeys", "get_collection", "losses.get_regularization_loss",
+    "random_uniform_initializer", "GraphKeys", "get_collection", "losses.sparse_softmax_cross_entropy",
     "train.AdamOptimizer", "train.GradientDescentOptimizer", "train.Saver", "train.list_variables",
     "nn.relu", "nn.sparse_softmax_cross_entropy_with_logits", "nn.embedding_lookup",
     "keras.layers.Dense", "keras.utils.to_categorical",
@@ -47,6 +47,7 @@ def test_overrides_are_tfshare_objects():
         tfc.contrib.rnn.static_bidirectional_rnn: tfshare.static_bidirectional_rnn,
         tfc.contrib.rnn.stack_bidirectional_rnn: tfshare.stack_bidirectional_rnn,
         tfc.contrib.rnn.stack_bidirectional_dynamic_rnn: tfshare.stack_bidirectional_dynamic_rnn,
+        tfc.keras.utils.track_tf1_style_variables: tfshare.track_tf1_style_variables,
     }
     for ours, theirs in pairs.items():
         assert ours is theirs, ours
@@ -70,6 +71,7 @@ def test_dir_lists_overrides_and_forwarded_names():
     assert {"init_from_checkpoint", "AdamOptimizer", "Saver"} <= set(dir(tfc.train))
     assert {"static_rnn", "relu", "rnn_cell"} <= set(dir(tfc.nn))
     assert {"dense", "Dense", "batch_normalization", "conv2d"} <= set(dir(tfc.layers))
+    assert {"get_regularization_loss", "sparse_softmax_cross_entropy"} <= set(dir(tfc.losses))
 
 
 def test_unknown_attribute_is_an_attribute_error_naming_it():
@@ -123,6 +125,29 @@ def test_compat_imports_only_public_tfshare_names():
                     assert not a.name.startswith(("tensorflow.python", "keras.src", "tf_keras")), path
                     if a.name.startswith("tfshare.") and not a.name.startswith("tfshare.compat"):
                         raise AssertionError((path, a.name))
+
+
+def test_regularization_losses_graph_and_eager():
+    reg = lambda w: 2.0 * tf.reduce_sum(w)  # noqa: E731
+    with tf.Graph().as_default():
+        x = tfc.placeholder(tf.float32, [None, 3])
+        with tfc.variable_scope("g"):
+            tfc.layers.dense(x, 2, kernel_regularizer=reg, name="fc")
+        assert tfc.losses.get_regularization_losses() == tfc.get_collection(
+            tfc.GraphKeys.REGULARIZATION_LOSSES)
+        assert len(tfc.losses.get_regularization_losses("g/")) == 1
+        assert tfc.losses.get_regularization_losses("other/") == []
+    tfc.reset_default_graph()
+    assert float(tfc.losses.get_regularization_loss()) == 0.0
+    tfc.layers.dense(np.ones((1, 3), np.float32), 2, kernel_regularizer=reg, name="fc")
+    (kernel,) = tfc.trainable_variables()[:1]
+    np.testing.assert_allclose(float(tfc.losses.get_regularization_loss()),
+                               2.0 * float(tf.reduce_sum(kernel)), rtol=1e-6)
+    kernel.assign(tf.ones_like(kernel))  # evaluated on the current values
+    assert float(tfc.losses.get_regularization_loss()) == 12.0
+    with pytest.raises(ValueError, match="`scope`"):
+        tfc.losses.get_regularization_losses("fc")
+    tfc.reset_default_graph()
 
 
 def test_reset_default_graph_clears_the_eager_store():

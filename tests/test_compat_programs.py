@@ -15,6 +15,7 @@ from __future__ import annotations
 import fcntl
 import os
 import pickle
+import time
 
 import numpy as np
 import pytest
@@ -77,9 +78,15 @@ def runs(tmp_path_factory):
                 with open(cache, "rb") as f:
                     oracle, tfshare, restored = pickle.load(f)
             else:
+                t0 = time.perf_counter()
                 tfshare = _run_tfshare("train", tdir)
+                t1 = time.perf_counter()
                 oracle = run_oracle(_oracle_code(odir, tdir), make_inputs())
+                t2 = time.perf_counter()
                 restored = _run_tfshare("restore", odir)
+                t3 = time.perf_counter()
+                tfshare["json:timings"] = {"tfshare_train": t1 - t0, "oracle": t2 - t1,
+                                           "tfshare_restore": t3 - t2}
                 with open(cache, "wb") as f:
                     pickle.dump((oracle, tfshare, restored), f)
         finally:
@@ -187,6 +194,7 @@ def test_report_worst_difference(runs, capsys):
             lines.append(f"{name}: {worst:.2e}")
     with capsys.disabled():
         print("\nmax |oracle - tfshare| per program:\n  " + "\n  ".join(lines))
+        print("fixture seconds:", runs["tfshare"].get("json:timings"))
     assert lines
 
 

@@ -420,3 +420,37 @@ def test_gradients_match_stock_tf_and_eager():
     g_eager = tape.gradient(loss, variables + [x])
     for a, b in zip(g_stock, g_eager):
         np.testing.assert_allclose(np.asarray(b), a, atol=1e-5)
+
+
+def test_single_step_and_lengths_above_time_bidirectional():
+    """T = 1 (no loop) equals stock TF; lengths > T act as T in the bidirectional drivers."""
+    with tf.Graph().as_default():
+        x1 = tf.constant(X[:, :1])
+        with tfshare.variable_scope("stock"):
+            want = v1.nn.dynamic_rnn(tfshare.GRUCell(2), x1, sequence_length=[1, 0, 1, 0],
+                                     dtype=tf.float32)
+        with tfshare.variable_scope("mine"):
+            got = rnn.dynamic_rnn(tfshare.GRUCell(2), x1, sequence_length=[1, 0, 1, 0],
+                                  dtype=tf.float32)
+        with v1.Session() as sess:
+            variables = v1.global_variables()
+            half = len(variables) // 2
+            for i, (a, b) in enumerate(zip(variables[:half], variables[half:])):
+                w = _weight(str(i), a.shape.as_list())
+                sess.run([a.assign(w), b.assign(w)])
+            want, got = sess.run((want, got))
+    for w, g in zip(tf.nest.flatten(want), tf.nest.flatten(got)):
+        np.testing.assert_allclose(g, w, atol=1e-6)
+
+    tfshare.reset_default_graph()
+    fw, bw = TinyCell(2), TinyCell(3)
+    clipped = np.minimum(SEQ, X.shape[1])
+    a = rnn.bidirectional_dynamic_rnn(fw, bw, X, sequence_length=SEQ, dtype=tf.float32)
+    b = rnn.static_bidirectional_rnn(fw, bw, list(tf.unstack(X, axis=1)), sequence_length=SEQ,
+                                     dtype=tf.float32, scope="s")
+    with tfshare.variable_scope(tfshare.get_variable_scope(), reuse=True):
+        a2 = rnn.bidirectional_dynamic_rnn(fw, bw, X, sequence_length=clipped, dtype=tf.float32)
+        b2 = rnn.static_bidirectional_rnn(fw, bw, list(tf.unstack(X, axis=1)),
+                                          sequence_length=clipped, dtype=tf.float32, scope="s")
+    for u, v in zip(tf.nest.flatten((a, b)), tf.nest.flatten((a2, b2))):
+        np.testing.assert_array_equal(np.asarray(u), np.asarray(v))

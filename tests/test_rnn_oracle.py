@@ -52,6 +52,11 @@ CONFIGS = {
     "dyn_lstm_scopeobj": ("dynamic", "lstm", SEQ, False, False, "obj:outer"),
     "st_gru_scopeobj": ("static", "gru", None, False, False, "obj:outer"),
     "bd_gru_scopeobj": ("bidi_dynamic", "gru", SEQ_BI, False, False, "obj:outer"),
+    # concatenated (non-tuple) states and wrappers (which add no scope level)
+    "dyn_basic_concat_seq": ("dynamic", "basic_lstm_concat", SEQ, False, True, None),
+    "st_multi_concat_seq": ("static", "multi_concat", SEQ, False, False, None),
+    "dyn_residual_seq_tm": ("dynamic", "residual_gru", SEQ, True, False, None),
+    "st_dropout_seq": ("static", "dropout_lstm", SEQ, False, False, None),
 }
 # eager / tf.function run this subset (every driver, cell kind and option)
 EAGER_CONFIGS = ["dyn_lstm_seq", "dyn_multi_seq_init", "dyn_gru_seq_tm", "dyn_lstm_scopeobj",
@@ -74,6 +79,15 @@ def make_cell(C, kind, units):
         return C.GRUCell(units)
     if kind == "multi":
         return C.MultiRNNCell([C.LSTMCell(units), C.GRUCell(units - 1)])
+    if kind == "basic_lstm_concat":
+        return C.BasicLSTMCell(units, state_is_tuple=False)
+    if kind == "multi_concat":
+        return C.MultiRNNCell([C.BasicLSTMCell(units, state_is_tuple=False), C.GRUCell(units)],
+                              state_is_tuple=False)
+    if kind == "residual_gru":
+        return C.ResidualWrapper(C.GRUCell(units))
+    if kind == "dropout_lstm":
+        return C.DropoutWrapper(C.LSTMCell(units), input_keep_prob=1.0, output_keep_prob=1.0)
     raise ValueError(kind)
 
 def init_state(cell, salt):

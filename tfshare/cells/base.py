@@ -496,6 +496,12 @@ class RNNCell(keras.layers.Layer):
         return match_structure(incoming, new_state)
 
     # -- serialization --------------------------------------------------------
+    def get_build_config(self):
+        """None: a cell is built by its parent (RNN, MultiRNNCell, wrapper)
+        inside the parent's path, not on its own while being deserialized
+        (which would lose the ``rnn/`` prefix of the TF1 names)."""
+        return None
+
     def get_config(self) -> dict:
         config = super().get_config()
         if self._reuse is not None and isinstance(self._reuse, bool):

@@ -93,7 +93,8 @@ class RestorePlan:
         return {"path": self.path, "format": self.format, "assigned": self.assigned,
                 "restored": [m2d(m) for m in self.restored], "missing": list(self.missing),
                 "unused": list(self.unused), "excluded": list(self.excluded),
-                "mismatched": [m2d(m) for m in self.mismatched], "problems": list(self.problems)}
+                "mismatched": [m2d(m) for m in self.mismatched], "problems": list(self.problems),
+                "suggestions": [list(x) for x in self.suggestions]}
 
     def summary(self) -> str:
         n = lambda xs: len(xs)  # noqa: E731
@@ -121,11 +122,17 @@ class RestorePlan:
         widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
         for r in rows:
             lines.append("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+        for ckpt, tgt, count in self.suggestions:
+            lines.append(f"hint: assignment_map={{{ckpt!r}: {tgt!r}}} would match {count} missing "
+                         f"variable{'s' if count != 1 else ''} to unused entries of the same shape")
         if self.problems:
             lines.append(f"{len(self.problems)} problem(s):")
             lines += [f"  - {p}" for p in self.problems]
         return "\n".join(lines)
 
+    #: Assignment-map entries that would match missing variables to unused
+    #: entries of the same shape and name suffix: ``[(ckpt scope, target scope, count)]``.
+    suggestions: list = field(default_factory=list)
     # Filled by plan(): shapes for the table.
     missing_info: list = field(default_factory=list, repr=False)
     unused_info: list = field(default_factory=list, repr=False)
@@ -156,6 +163,36 @@ def _keras_index_names(items: list[tuple[str, Any]], target: Any) -> dict[str, s
         counters[owner] = idx + 1
         out[name] = f"{owner}/{idx}" if owner else str(idx)
     return out
+
+
+def _suggest(result: RestorePlan) -> list:
+    """Scope renames that would pair missing targets with unused entries
+    (same shape, longest common name suffix of at least two parts, unique)."""
+    unused = [(i.name.split("/"), i) for i in result.unused_info]
+    counts: dict[tuple[str, str], int] = {}
+    for name, shape, _ in result.missing_info:
+        t = name.split("/")
+        best, best_len, tie = None, 1, False
+        for c, info in unused:
+            if tuple(info.shape) != tuple(shape):
+                continue
+            k = 0
+            while k < min(len(t), len(c)) and t[-1 - k] == c[-1 - k]:
+                k += 1
+            if k > best_len:
+                best, best_len, tie = c, k, False
+            elif k == best_len and best is not None:
+                tie = True
+        if best is None or tie or best_len == len(t) == len(best):
+            continue
+        keep = max(best_len - 1, 1) if best_len == len(t) or best_len == len(best) else best_len
+        # scopes: everything above the shared suffix, plus its first shared part
+        t_scope = "/".join(t[: len(t) - keep]) + "/"
+        c_scope = "/".join(best[: len(best) - keep]) + "/"
+        if t_scope == c_scope:
+            continue
+        counts[(c_scope, t_scope)] = counts.get((c_scope, t_scope), 0) + 1
+    return sorted(((c, t, n) for (c, t), n in counts.items()), key=lambda x: -x[2])
 
 
 def build_plan(target: Any, reader: CheckpointReader, include: Sequence[str] | None = None,
@@ -267,6 +304,7 @@ def build_plan(target: Any, reader: CheckpointReader, include: Sequence[str] | N
         result.unused.append(info.name)
         result.unused_info.append(info)
 
+    result.suggestions = _suggest(result)
     if items and not result.restored and not result.mismatched:
         sample_t = ", ".join(selected[:3]) or "(none selected)"
         sample_c = ", ".join(list(reader.variables)[:3]) or "(empty)"

@@ -115,8 +115,9 @@ class _StateTable:
     def _make(self, factory) -> ScopeState:
         me = threading.get_ident()
         rid = _replica_id()
-        if rid is not None and self._owner_state is not None and me != self._owner:
-            return _replica_copy(self._owner_state, rid)
+        if rid is not None and me != self._owner:
+            source = self._owner_state if self._owner_state is not None else factory()
+            return _replica_copy(source, rid)
         st = factory()
         if self._owner is None and rid is None and (
                 not self._owner_main_only
