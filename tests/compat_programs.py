@@ -520,6 +520,8 @@ def make_inputs():
         "sx": rng.uniform(-1, 1, (3, 4)).astype(np.float32),
         "bx": rng.uniform(-1, 1, (3, 5, 3)).astype(np.float32),
         "blen": np.array([5, 3, 1], np.int32),
+        "rx": rng.uniform(-1, 1, (4, 3, 3)).astype(np.float32),
+        "rlen": np.array([4, 2, 3], np.int32),
     }
 
 # 11. tf.layers bad input: the exact TF1 error texts.
@@ -641,4 +643,69 @@ emit("err_scope_only", graph_case(new_vars, lambda v: {"old/a": "new/zzz"}))
 emit("err_scope_missing", graph_case(
     lambda: {"x": tf.get_variable("q/a", [2, 3]), "y": tf.get_variable("q/nothere", [2])},
     lambda v: {"old/": "q/"}))
+'''
+
+# 13. tf.nn.raw_rnn (the TF docs' example shape), a TF-core driver around tfshare cells.
+PROGRAMS["raw_rnn"] = r'''
+max_time, batch_size, input_depth, num_units = 4, 3, 3, 5
+inputs = tf.placeholder(shape=(max_time, batch_size, input_depth), dtype=tf.float32)
+sequence_length = tf.placeholder(shape=(batch_size,), dtype=tf.int32)
+inputs_ta = tf.TensorArray(dtype=tf.float32, size=max_time)
+inputs_ta = inputs_ta.unstack(inputs)
+cell = tf.nn.rnn_cell.LSTMCell(num_units)
+
+
+def loop_fn(time, cell_output, cell_state, loop_state):
+    emit_output = cell_output
+    if cell_output is None:
+        next_cell_state = cell.zero_state(batch_size, tf.float32)
+    else:
+        next_cell_state = cell_state
+    elements_finished = (time >= sequence_length)
+    finished = tf.reduce_all(elements_finished)
+    next_input = tf.cond(finished,
+                         lambda: tf.zeros([batch_size, input_depth], dtype=tf.float32),
+                         lambda: inputs_ta.read(time))
+    return (elements_finished, next_input, next_cell_state, emit_output, None)
+
+
+outputs_ta, final_state, _ = tf.nn.raw_rnn(cell, loop_fn)
+outputs = outputs_ta.stack()
+loss = tf.reduce_mean(tf.square(outputs - 0.2)) + tf.reduce_mean(final_state.c)
+TRAIN = tf.train.GradientDescentOptimizer(0.5).minimize(loss)
+FETCH = {"outputs": outputs, "c": final_state.c, "h": final_state.h, "loss": loss}
+FEED = {inputs: IN["rx"], sequence_length: IN["rlen"]}
+'''
+
+# 14. tf.make_template: the TF docs' examples, a tf.layers template, create_scope_now_.
+PROGRAMS["make_template"] = r'''
+def my_op(x, scalar_name):
+    var1 = tf.get_variable(scalar_name, shape=[], initializer=tf.constant_initializer(1))
+    return x * var1
+
+
+def net(x):
+    h = tf.layers.dense(x, 4, activation=tf.nn.tanh)
+    return tf.layers.dense(h, 2, name="out")
+
+
+input1 = tf.placeholder(tf.float32, [None, 3])
+input2 = tf.placeholder(tf.float32, [None, 3])
+scale_by_y = tf.make_template("scale_by_y", my_op, scalar_name="y")
+z = scale_by_y(input1)
+w = scale_by_y(input2)
+scale_by_y2 = tf.make_template("scale_by_y", my_op, scalar_name="y")
+z2 = scale_by_y2(input1)
+with tf.variable_scope("towers"):
+    tower = tf.make_template("tower", net, create_scope_now_=True)
+a = tower(input1)
+b = tower(input2)
+c = tower(input1 * 2.0)
+EXTRA = {"scope_names": [scale_by_y.variable_scope_name, scale_by_y2.variable_scope_name,
+                         tower.variable_scope_name],
+         "tower_vars": [v.name for v in tower.trainable_variables]}
+loss = tf.reduce_sum(z * w) + tf.reduce_sum(z2) + tf.reduce_sum(a * b - c)
+TRAIN = tf.train.GradientDescentOptimizer(0.1).minimize(loss)
+FETCH = {"z": z, "w": w, "z2": z2, "a": a, "b": b, "c": c, "loss": loss}
+FEED = {input1: IN["sx"][:, :3], input2: IN["sx"][:, 1:]}
 '''

@@ -154,6 +154,10 @@ def test_skip_mismatch(src):
     after = snapshot(dst)
     assert_same(after, sv, TRUNK)
     assert_same(after, before, HEAD)
+    # skipping everything leaves nothing to restore: an error, not a silent no-op
+    head_only = {"head/kernel": dst.get_layer("head").kernel}
+    with pytest.raises(RestorePlanError, match="nothing to restore: all 1 matched variables were skipped"):
+        tfshare.restore(head_only, d, skip_mismatch=True)
 
 
 def test_dtype_mismatch_is_a_problem(tmp_path):

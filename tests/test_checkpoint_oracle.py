@@ -200,3 +200,35 @@ def test_tfshare_save_restored_by_tf1_saver_into_real_tf1_cells(oracle, tmp_path
     for k in ["o_fw", "o_bw", "o_gru", "o_multi", "logits"]:
         np.testing.assert_allclose(np.asarray(got[k]), want[k], rtol=0, atol=ATOL, err_msg=k)
     assert np.max(np.abs(want["logits"] - oracle["logits"])) > 1e-3  # new weights, new numbers
+
+
+def test_keras_weights_h5_of_tfshare_cells_round_trip(oracle, tmp_path):
+    """Keras' own .weights.h5 of the tfshare-cell model restores by name (incl.
+    MultiRNNCell's cell_k scopes, which the file does not record)."""
+    model = build_keras_model()
+    tfshare.restore(model, FIXTURE, exclude=["global_step"], strict=True,
+                    assignment_map={"bidirectional_rnn/fw/": "fw/", "bidirectional_rnn/bw/": "bw/"})
+    h5 = str(tmp_path / "m.weights.h5")
+    model.save_weights(h5)
+    fresh = build_keras_model()
+    report = tfshare.restore(fresh, h5, strict=True)
+    assert len(report.restored) == 26
+    assert ("multi/multi_rnn_cell/cell_1/gru_cell/gates/kernel",
+            "multi/multi_rnn_cell/gru_cell/gates/0") in [(m.target, m.source) for m in report.restored]
+    got = fresh(oracle["x"])
+    for k, v in got.items():
+        np.testing.assert_allclose(np.asarray(v), oracle[k], rtol=0, atol=ATOL, err_msg=k)
+
+
+def test_freeze_rnn_trunk_of_tfshare_cells():
+    model = build_keras_model()
+    frozen = tfshare.freeze(model, exclude=["hidden", "logits"])
+    assert len(frozen) == 22
+    assert [w.path for w in model.trainable_weights] == [
+        "hidden/kernel", "hidden/bias", "logits/kernel", "logits/bias"]
+    assert not model.get_layer("fw").trainable and not model.get_layer("multi").trainable
+    assert model.get_layer("hidden").trainable
+    tfshare.freeze(model, include=["fw/"], trainable=True)
+    assert [w.path for w in model.trainable_weights][:6] == [
+        "fw/lstm_cell/kernel", "fw/lstm_cell/bias", "fw/lstm_cell/w_f_diag", "fw/lstm_cell/w_i_diag",
+        "fw/lstm_cell/w_o_diag", "fw/lstm_cell/projection/kernel"]

@@ -150,6 +150,32 @@ def test_regularization_losses_graph_and_eager():
     tfc.reset_default_graph()
 
 
+def test_make_template_shares_in_eager_mode_and_rejects_new_variables():
+    tfc.reset_default_graph()
+
+    def scale(x):
+        return x * tfc.get_variable("y", [], initializer=tfc.constant_initializer(3.0))
+
+    t = tfc.make_template("scale", scale)
+    assert float(t(2.0)) == 6.0 and float(t(1.0)) == 3.0
+    assert [v.name for v in tfc.global_variables()] == ["scale/y:0"]
+    assert t.variable_scope_name == "scale/" and t.trainable_variables == tfc.global_variables()
+
+    calls = []
+
+    def leaky(x):
+        calls.append(1)
+        return x * tfc.get_variable(f"v{len(calls)}", [], initializer=tfc.zeros_initializer())
+
+    bad = tfc.make_template("leaky", leaky)
+    bad(1.0)
+    with pytest.raises(ValueError, match="v2 does not exist"):
+        bad(1.0)  # TF1: the reusing scope refuses a new get_variable name
+    with pytest.raises(ValueError, match="`name_`"):
+        tfc.make_template("", scale)
+    tfc.reset_default_graph()
+
+
 def test_reset_default_graph_clears_the_eager_store():
     tfc.reset_default_graph()
     with tfc.variable_scope("r"):

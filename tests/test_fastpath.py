@@ -104,9 +104,12 @@ LSTM_CONFIGS = [
 ]
 
 
-@pytest.mark.parametrize("jit", [False, True])
-@pytest.mark.parametrize("use_seq", [False, True])
-@pytest.mark.parametrize("cfg", LSTM_CONFIGS, ids=lambda c: "-".join(f"{k}{v}" for k, v in c.items()))
+LSTM_CASES = ([(cfg, seq, False) for cfg in LSTM_CONFIGS for seq in (False, True)]
+              + [(LSTM_CONFIGS[0], True, True), (LSTM_CONFIGS[-1], True, True)])  # XLA: 2 cases
+
+
+@pytest.mark.parametrize("cfg,use_seq,jit", LSTM_CASES,
+                         ids=lambda v: "-".join(f"{k}{w}" for k, w in v.items()) if isinstance(v, dict) else str(v))
 def test_lstm_matches_reference(cfg, use_seq, jit):
     h_dim = cfg.get("proj") or U
     x, k, b = _u(T, B, I), _u(I + h_dim, 4 * U), _u(4 * U, scale=0.3)
@@ -141,8 +144,7 @@ def test_lstm_matches_reference(cfg, use_seq, jit):
     _compare(fast, ref, args)
 
 
-@pytest.mark.parametrize("jit", [False, True])
-@pytest.mark.parametrize("use_seq", [False, True])
+@pytest.mark.parametrize("use_seq,jit", [(False, False), (True, False), (True, True)])
 def test_gru_matches_reference(use_seq, jit):
     args = [_u(T, B, I), _u(I + U, 2 * U), _u(2 * U, scale=0.3), _u(I + U, U), _u(U, scale=0.3),
             _u(B, U)]
@@ -281,3 +283,24 @@ def test_benchmark_script_smoke():
         assert len(values) == 6 and all(v > 0 for v in values)
     # ratios to Keras in the keras row are exactly 1
     assert rows["keras"].split("|")[3].strip() == "1.00"
+
+
+def test_relaxed_retrace_keeps_depth_and_static_shapes():
+    """reduce_retracing generalizes shapes; the depth split must stay right."""
+    for depth, batch, steps in ((4, 3, 6), (3, 2, 5), (7, 4, 2), (2, 5, 3)):
+        x, k, b = _u(steps, batch, depth), _u(depth + U, 4 * U), _u(4 * U)
+        c0, h0 = _u(batch, U), _u(batch, U)
+        y, c, h = fastpath.lstm_sequence(x, k, b, c0, h0)
+        yr, cr, hr = _ref_lstm(x, k, b, c0, h0, forget_bias=1.0)
+        np.testing.assert_allclose(y.numpy(), yr.numpy(), atol=1e-5)
+        gk, gb, gck, gcb = _u(depth + U, 2 * U), _u(2 * U), _u(depth + U, U), _u(U)
+        yg, hg = fastpath.gru_sequence(x, gk, gb, gck, gcb, h0)
+        np.testing.assert_allclose(yg.numpy(), _ref_gru(x, gk, gb, gck, gcb, h0)[0].numpy(), atol=1e-5)
+
+    @tf.function
+    def graph_fn(x, k, b, c0, h0):
+        y, c, h = fastpath.lstm_sequence(x, k, b, c0, h0)
+        assert y.shape.as_list() == [6, 3, U] and c.shape.as_list() == [3, U]
+        return y
+
+    graph_fn(_u(6, 3, 4), _u(4 + U, 4 * U), _u(4 * U), _u(3, U), _u(3, U))

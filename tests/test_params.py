@@ -207,3 +207,22 @@ def test_tfshare_cell_in_keras_rnn_and_variable_store():
     rep = param_report(store, uses={"filter": 3})
     assert [r.name for r in rep] == ["filter/w"]
     assert rep.shared == 150 and rep.unshared == 450
+
+
+def test_subclassed_model_counts_once_unless_told():
+    class Sub(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.rnn = keras.layers.SimpleRNN(3, name="r")
+
+        def call(self, x):
+            return self.rnn(x)
+
+    model = Sub()
+    model(np.zeros((2, 5, 4), np.float32))
+    rep = param_report(model)
+    shared = 4 * 3 + 3 * 3 + 3
+    assert rep.shared == shared == model.count_params()
+    assert rep.unshared == shared
+    assert all("counted once" in r.note for r in rep)
+    assert param_report(model, uses={"r": 5}).unshared == 5 * shared

@@ -5,8 +5,9 @@ and cells (``tf.compat.v1.nn.*`` on tf_keras' legacy cells; the contrib
 ``stack_bidirectional_*`` functions, absent from the oracle, are composed as
 spec §2.7 describes). Weights are set by variable name on both sides
 (a value derived from the name), so equal names + equal math give equal
-numbers. tfshare runs the same configurations in v1 graph mode (Session),
-in eager mode and inside ``tf.function``.
+numbers. tfshare runs the same configurations in v1 graph mode (Session, exact
+per-step path), in eager mode and inside ``tf.function`` (default options, so
+``dynamic_rnn`` takes ``tfshare.fastpath`` where it applies).
 """
 from __future__ import annotations
 
@@ -269,11 +270,17 @@ def _graph_run(cfg_id):
 
 @needs_oracle
 def test_graph_mode_matches_oracle(oracle):
-    """v1 graph mode: full variable-name lists, static shapes and values equal the oracle's."""
+    """v1 graph mode, exact path (fast path off): full variable-name lists, static
+    shapes and values equal the oracle's."""
+    from tfshare import fastpath
     problems, diffs = [], {}
-    for cfg_id in CONFIGS:
-        names, shapes, flat = _graph_run(cfg_id)
-        _compare(oracle, cfg_id, names, shapes, flat, problems, diffs)
+    previous = fastpath.set_fast_path_options(enabled=False)
+    try:
+        for cfg_id in CONFIGS:
+            names, shapes, flat = _graph_run(cfg_id)
+            _compare(oracle, cfg_id, names, shapes, flat, problems, diffs)
+    finally:
+        fastpath.set_fast_path_options(**previous)
     print("graph max abs diff per config:", json.dumps(diffs))
     assert not problems, "\n".join(problems)
     assert len(diffs) == len(CONFIGS)
@@ -281,7 +288,8 @@ def test_graph_mode_matches_oracle(oracle):
 
 @needs_oracle
 def test_eager_and_tf_function_match_oracle(oracle):
-    """Eager and tf.function give the oracle's names and numbers; a retrace makes no variable."""
+    """Eager and tf.function (default options: the fast path runs for LSTM/GRU cells)
+    give the oracle's names and numbers; a retrace makes no variable."""
     import tfshare
     problems, diffs = [], {}
     for cfg_id in EAGER_CONFIGS:

@@ -218,8 +218,8 @@ def test_threads_have_their_own_scope_stack():
     assert seen == {f"t{i}": f"t{i}" for i in range(4)}
 
 
-def test_mirrored_strategy_variables_and_training_step():
-    strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+def test_mirrored_strategy_variables_and_training_step(mirrored_strategy):
+    strategy = mirrored_strategy
     assert strategy.num_replicas_in_sync == 2
     rng = np.random.RandomState(0)
     w0 = rng.uniform(-0.5, 0.5, (3, 2)).astype(np.float32)
@@ -279,9 +279,9 @@ def test_mirrored_strategy_variables_and_training_step():
     assert tv.current_store().variables() == [w, b]
 
 
-def test_mirrored_replicas_share_variables_created_in_strategy_run():
+def test_mirrored_replicas_share_variables_created_in_strategy_run(mirrored_strategy):
     """As TF1's MirroredStrategy: replica 0 creates, the other replicas reuse."""
-    strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+    strategy = mirrored_strategy
     names = []
 
     def replica_fn():
@@ -337,3 +337,27 @@ def test_graph_mode_collections_saver_initializer_regularization(tmp_path):
         with v1.Session() as sess:
             v1.train.Saver().restore(sess, path)
             np.testing.assert_allclose(sess.run(k2), k0 * 2.0)
+
+
+def test_device_scopes_and_tf1_mode_inside_functions():
+    with tf.Graph().as_default():
+        with tf.device("/cpu:1"):
+            g = tv.get_variable("g", [1])
+            s = v1.get_variable("s", [1])
+        assert g.device == s.device and g.device.endswith("CPU:1")
+        assert g.op.name == "g"
+    with tf.device("/cpu:1"):
+        e = tv.get_variable("e", [1])
+    assert e.device.endswith("CPU:1")
+    seen = []
+
+    @tf.function
+    def f():
+        seen.append((tv.tf1_mode(), tv.get_variable_scope().name))
+        return 0
+
+    f()
+    with tv.variable_scope("outer"):
+        f.python_function()  # eager call of the body
+        tf.function(f.python_function)()  # a fresh trace inside the scope
+    assert seen == [(False, ""), (True, "outer"), (True, "outer")]

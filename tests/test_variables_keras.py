@@ -137,9 +137,9 @@ def test_two_instances_are_independent():
     assert tv.current_store().variables() == []
 
 
-def test_tracked_layer_under_mirrored_strategy():
+def test_tracked_layer_under_mirrored_strategy(mirrored_strategy):
     keras.backend.clear_session()
-    strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+    strategy = mirrored_strategy
     with strategy.scope():
         m = _model()
         m.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")

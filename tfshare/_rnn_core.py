@@ -138,7 +138,7 @@ def masked_step(time: Any, sequence_length: Optional[tf.Tensor], cell_output: An
     """
     if sequence_length is None:
         return cell_output, new_state
-    nest.assert_same_structure(old_state, new_state)
+    nest.assert_same_structure(old_state, new_state, check_types=False)
     done = time >= sequence_length
     output = nest.map_structure(
         lambda o: _where_rows(done, tf.zeros([], o.dtype), o), cell_output)

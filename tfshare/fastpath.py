@@ -125,8 +125,8 @@ def _tanh_grad(t):
 # LSTM
 # ---------------------------------------------------------------------------
 
-def _lstm_core(x, kernel, bias, c0, h0, mask, peep, *, forget_bias, use_peepholes, cell_clip,
-               proj, proj_clip):
+def _lstm_core(x, kernel, bias, c0, h0, mask, peep, *, depth, forget_bias, use_peepholes,
+               cell_clip, proj, proj_clip):
     """Forward + custom backward of the TF1 LSTM over time-major ``x``.
 
     ``peep`` is ``[w_i, w_f, w_o]`` (or zeros), ``proj`` the projection kernel (or
@@ -140,10 +140,8 @@ def _lstm_core(x, kernel, bias, c0, h0, mask, peep, *, forget_bias, use_peephole
     def run(x, kernel, bias, c0, h0, w_i, w_f, w_o, proj_k):
         dtype = x.dtype
         steps = tf.shape(x)[0]
-        depth = x.shape[2]
         kx, kh = kernel[:depth], kernel[depth:]
         fb = tf.constant(forget_bias, dtype)
-        units = c0.shape[1]
         zx = _flat_matmul(x, kx) + bias
         zx_ta = _ta(dtype, steps).unstack(zx)
         m_ta = _ta(tf.bool, steps).unstack(mask) if has_mask else None
@@ -273,9 +271,8 @@ def _lstm_core(x, kernel, bias, c0, h0, mask, peep, *, forget_bias, use_peephole
         return (outputs, c_last, h_last), grad
 
     dtype = x.dtype
-    units = int(c0.shape[1]) if c0.shape[1] is not None else tf.shape(c0)[1]
     if peep is None:
-        w_i = w_f = w_o = tf.zeros([units], dtype)
+        w_i = w_f = w_o = tf.zeros(tf.shape(c0)[1:], dtype)
     else:
         w_i, w_f, w_o = peep
     proj_k = proj if has_proj else tf.zeros([1, 1], dtype)
@@ -286,7 +283,7 @@ def _lstm_core(x, kernel, bias, c0, h0, mask, peep, *, forget_bias, use_peephole
 # GRU
 # ---------------------------------------------------------------------------
 
-def _gru_core(x, gate_kernel, gate_bias, cand_kernel, cand_bias, h0, mask):
+def _gru_core(x, gate_kernel, gate_bias, cand_kernel, cand_bias, h0, mask, depth):
     """Forward + custom backward of the TF1 GRU over time-major ``x``.
 
     Returns ``(outputs [T, B, U], h_T)``.
@@ -297,7 +294,6 @@ def _gru_core(x, gate_kernel, gate_bias, cand_kernel, cand_bias, h0, mask):
     def run(x, gate_kernel, gate_bias, cand_kernel, cand_bias, h0):
         dtype = x.dtype
         steps = tf.shape(x)[0]
-        depth = x.shape[2]
         kgx, kgh = gate_kernel[:depth], gate_kernel[depth:]
         kcx, kch = cand_kernel[:depth], cand_kernel[depth:]
         zg = _flat_matmul(x, kgx) + gate_bias
@@ -372,20 +368,37 @@ def _gru_core(x, gate_kernel, gate_bias, cand_kernel, cand_bias, h0, mask):
 # Compiled entry points (one tf.function per jit setting)
 # ---------------------------------------------------------------------------
 
-def _lstm_impl(x, kernel, bias, c0, h0, sequence_length, peep, proj, forget_bias, use_peepholes,
-               cell_clip, proj_clip):
+def _lstm_impl(x, kernel, bias, c0, h0, sequence_length, peep, proj, depth, forget_bias,
+               use_peepholes, cell_clip, proj_clip):
+    # ``depth`` is a Python int: with reduce_retracing the traced x.shape may be unknown
     mask = None if sequence_length is None else _time_mask(sequence_length, tf.shape(x)[0])
-    return _lstm_core(x, kernel, bias, c0, h0, mask, peep, forget_bias=forget_bias,
+    return _lstm_core(x, kernel, bias, c0, h0, mask, peep, depth=depth, forget_bias=forget_bias,
                       use_peepholes=use_peepholes, cell_clip=cell_clip, proj=proj,
                       proj_clip=proj_clip)
 
 
-def _gru_impl(x, gate_kernel, gate_bias, cand_kernel, cand_bias, h0, sequence_length):
+def _gru_impl(x, gate_kernel, gate_bias, cand_kernel, cand_bias, h0, sequence_length, depth):
     mask = None if sequence_length is None else _time_mask(sequence_length, tf.shape(x)[0])
-    return _gru_core(x, gate_kernel, gate_bias, cand_kernel, cand_bias, h0, mask)
+    return _gru_core(x, gate_kernel, gate_bias, cand_kernel, cand_bias, h0, mask, depth)
 
 
 _COMPILED: dict = {}
+
+
+def _restore_shape(t, shape):
+    """Give a symbolic result the static shape the exact path has (a relaxed
+    trace of the ``tf.function`` may have lost it)."""
+    if not tf.executing_eagerly() and hasattr(t, "set_shape"):
+        t.set_shape(t.shape.merge_with(shape))
+    return t
+
+
+def _static_depth(x) -> int:
+    depth = x.shape[-1] if x.shape.rank == 3 else None
+    if depth is None:
+        raise ValueError("Argument `x` must be a [time, batch, depth] tensor with a static depth. "
+                         f"Received: x.shape={x.shape}")
+    return int(depth)
 
 
 def _compiled(fn, jit: bool):
@@ -410,9 +423,13 @@ def lstm_sequence(x, kernel, bias, c0, h0, *, forget_bias: float = 1.0, sequence
     use_peepholes = w_i_diag is not None
     peep = (w_i_diag, w_f_diag, w_o_diag) if use_peepholes else None
     fn = _compiled(_lstm_impl, jit)
-    return fn(x, kernel, bias, c0, h0, sequence_length, peep, proj_kernel, float(forget_bias),
-              use_peepholes, None if cell_clip is None else float(cell_clip),
-              None if proj_clip is None else float(proj_clip))
+    x = tf.convert_to_tensor(x)
+    depth = _static_depth(x)
+    out, c, h = fn(x, kernel, bias, c0, h0, sequence_length, peep, proj_kernel, depth,
+                   float(forget_bias), use_peepholes, None if cell_clip is None else float(cell_clip),
+                   None if proj_clip is None else float(proj_clip))
+    return _restore_shape(out, x.shape[:2] + h0.shape[-1:]), _restore_shape(c, c0.shape), \
+        _restore_shape(h, h0.shape)
 
 
 def gru_sequence(x, gate_kernel, gate_bias, cand_kernel, cand_bias, h0, *, sequence_length=None,
@@ -425,7 +442,10 @@ def gru_sequence(x, gate_kernel, gate_bias, cand_kernel, cand_bias, h0, *, seque
     """
     jit = get_fast_path_options()["jit_compile"] if jit_compile is None else jit_compile
     fn = _compiled(_gru_impl, jit)
-    return fn(x, gate_kernel, gate_bias, cand_kernel, cand_bias, h0, sequence_length)
+    x = tf.convert_to_tensor(x)
+    out, h = fn(x, gate_kernel, gate_bias, cand_kernel, cand_bias, h0, sequence_length,
+                _static_depth(x))
+    return _restore_shape(out, x.shape[:2] + h0.shape[-1:]), _restore_shape(h, h0.shape)
 
 
 # ---------------------------------------------------------------------------

@@ -46,7 +46,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Optional, Sequence
+from typing import Any, Iterable, Mapping, Optional
 
 from tfshare import errors as _errors
 
@@ -244,7 +244,10 @@ def _layer_rule(layer: Any, in_shape: Any, out_shape: Any, steps: Optional[int])
         if hasattr(L, n)
     )
     conv_t = tuple(getattr(L, n) for n in ("Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose") if hasattr(L, n))
-    unknown = (1, "length unknown: counted once (pass steps=)")
+    if in_shape is None and out_shape is None:
+        unknown = (1, "no symbolic shape: counted once (pass uses=)")
+    else:
+        unknown = (1, "length unknown: counted once (pass steps=)")
 
     def spatial(shape):
         dims = _dims(shape, steps)

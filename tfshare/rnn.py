@@ -30,7 +30,11 @@ changing after step ``L_b - 1`` (``L_b = 0`` returns the initial state;
 ignored: they only tuned TF1's graph executor.
 
 How the loops run: ``static_rnn`` unrolls in Python, as TF1 did.
-``dynamic_rnn`` runs step 0 first (creating the cell's variables there, then
+``dynamic_rnn`` (and the dynamic bidirectional/stack drivers) first offer the
+run to ``tfshare.fastpath.fast_dynamic_rnn`` (exactly ``BasicLSTMCell``,
+``LSTMCell``, ``GRUCell``; same numbers to float rounding); otherwise, or with
+``tfshare.fastpath.set_fast_path_options(enabled=False)``, the exact path
+runs step 0 first (creating the cell's variables there, then
 setting its scope to reuse, as ``static_rnn`` does after step 0) and the
 remaining steps in one ``tf.while_loop``; in eager mode that loop is a
 ``tf.function`` cached per cell.
@@ -43,6 +47,7 @@ import tensorflow as tf
 
 from tfshare import variables as _vs
 from tfshare import _rnn_core as _core
+from tfshare import fastpath as _fastpath
 from tfshare._rnn_linear import linear
 
 __all__ = [
@@ -206,11 +211,25 @@ def _prepare_dynamic(cell: Any, inputs: Any, sequence_length: Any, initial_state
     return nest.pack_sequence_as(inputs, flat), sequence_length, state
 
 
+def _run_dynamic(cell: Any, inputs_tm: Any, state: Any, sequence_length: Optional[tf.Tensor],
+                 varscope: Any) -> tuple:
+    """The fast path (``tfshare.fastpath``) when it applies, else the exact loop.
+
+    Called inside the driver's variable scope on time-major inputs; returns
+    time-major ``(outputs, final_state)``. ``tfshare.fastpath.set_fast_path_options
+    (enabled=False)`` forces the exact loop (``cell(x_t, state)`` per step).
+    """
+    fast = _fastpath.fast_dynamic_rnn(cell, inputs_tm, state, sequence_length)
+    if fast is not None:
+        return fast
+    return _core.dynamic_loop(cell, inputs_tm, state, sequence_length, varscope)
+
+
 def _dynamic_tm(cell: Any, inputs_tm: Any, sequence_length: Optional[tf.Tensor],
                 state: Any, scope: Any) -> tuple:
     """The loop of ``dynamic_rnn`` on prepared time-major inputs, in ``scope``."""
     with _vs.variable_scope(scope or "rnn") as varscope:
-        return _core.dynamic_loop(cell, inputs_tm, state, sequence_length, varscope)
+        return _run_dynamic(cell, inputs_tm, state, sequence_length, varscope)
 
 
 def _to_batch_major(outputs_tm: Any) -> Any:
@@ -253,7 +272,7 @@ def dynamic_rnn(cell: Any, inputs: Any, sequence_length: Any = None, initial_sta
     with _vs.variable_scope(scope or "rnn") as varscope:
         inputs_tm, seq, state = _prepare_dynamic(cell, inputs, sequence_length, initial_state,
                                                  dtype, time_major)
-        outputs, final_state = _core.dynamic_loop(cell, inputs_tm, state, seq, varscope)
+        outputs, final_state = _run_dynamic(cell, inputs_tm, state, seq, varscope)
     if not time_major:
         outputs = _to_batch_major(outputs)
     return outputs, final_state

@@ -9,7 +9,8 @@ Keras 3 removed or that lose TF1 semantics in eager mode:
 * variable sharing: ``variable_scope``, ``get_variable``, ``get_variable_scope``,
   ``get_local_variable``, ``VariableScope``, ``AUTO_REUSE``, ``no_regularizer``,
   ``global_variables``, ``trainable_variables``, ``local_variables`` and
-  ``reset_default_graph`` (tfshare's store, so sharing works in eager mode too);
+  ``reset_default_graph`` (tfshare's store, so sharing works in eager mode too),
+  and ``make_template`` (on tfshare's scopes);
 * ``nn.rnn_cell.*`` and the ``nn`` RNN drivers (tfshare cells and drivers);
 * ``layers.*`` (TF1 ``tf.layers`` on top of ``get_variable``);
 * ``contrib.rnn`` and ``contrib.layers`` (the commonly used TF1 contrib names);
@@ -50,6 +51,8 @@ def reset_default_graph() -> None:
 
 if _api.has("no_regularizer"):
     no_regularizer = _api.get("no_regularizer")
+from tfshare.compat.v1._template import make_template  # noqa: E402
+
 if _api.has("variable_op_scope"):
     variable_op_scope = _api.get("variable_op_scope")
 

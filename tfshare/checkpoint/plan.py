@@ -165,6 +165,25 @@ def _keras_index_names(items: list[tuple[str, Any]], target: Any) -> dict[str, s
     return out
 
 
+def _keras_chain_match(lookup: str, reader: CheckpointReader):
+    """A Keras h5 entry for ``owner/.../index`` whose object chain is a
+    subsequence of the owner path (the file omits pure name scopes such as
+    MultiRNNCell's ``cell_0``), with the same last object and index; unique."""
+    parts = lookup.split("/")
+    owner, idx = parts[:-1], parts[-1]
+    found = None
+    for info in reader.variables.values():
+        c = info.name.split("/")
+        if c[-1] != idx or not owner or len(c) < 2 or c[-2] != owner[-1]:
+            continue
+        it = iter(owner)
+        if all(x in it for x in c[:-1]):
+            if found is not None:
+                return None
+            found = info
+    return (found, "keras_index") if found is not None else None
+
+
 def _suggest(result: RestorePlan) -> list:
     """Scope renames that would pair missing targets with unused entries
     (same shape, longest common name suffix of at least two parts, unique)."""
@@ -256,6 +275,8 @@ def build_plan(target: Any, reader: CheckpointReader, include: Sequence[str] | N
         else:
             src, via = amap.source(lookup[name])
         hit = index.get(src)
+        if hit is None and keras_index:
+            hit = _keras_chain_match(src, reader)
         if name not in sel:
             if hit is not None:
                 used.add(hit[0].name)
@@ -305,7 +326,11 @@ def build_plan(target: Any, reader: CheckpointReader, include: Sequence[str] | N
         result.unused_info.append(info)
 
     result.suggestions = _suggest(result)
-    if items and not result.restored and not result.mismatched:
+    if items and not result.restored and result.mismatched and skip_mismatch:
+        result.problems.append(
+            f"nothing to restore: all {len(result.mismatched)} matched variables were skipped "
+            "for shape/dtype mismatches")
+    elif items and not result.restored and not result.mismatched:
         sample_t = ", ".join(selected[:3]) or "(none selected)"
         sample_c = ", ".join(list(reader.variables)[:3]) or "(empty)"
         result.problems.append(

@@ -16,8 +16,10 @@ Formats and the names they present:
 * **Keras 3** ``.weights.h5`` / ``.keras``: Keras stores weights per object by
   index (``layers/dense/vars/0``). The reader names them by the chain of
   object names written in the file, ``<layer>/<sublayer>/<index>``, e.g.
-  ``lstm/lstm_cell/0``; :func:`restore` maps a Keras target's weight paths to
-  this form (the n-th weight of the layer owning it).
+  ``lstm/lstm_cell/0`` (containers without weights, such as a list of
+  cells, add no part); :func:`restore` maps a Keras target's weight paths to
+  this form (the n-th weight of the layer owning it; name scopes that are not
+  objects, such as ``cell_0``, may be absent from the file's chain).
 """
 from __future__ import annotations
 
@@ -246,8 +248,6 @@ class KerasH5Reader(CheckpointReader):
                     name = "/".join(own + [idx])
                     self._paths[name] = ds.name
                     self.variables[name] = VariableInfo(name, tuple(ds.shape), ds.dtype.name, ds.name)
-        elif not top and group.name.rsplit("/", 1)[-1] not in ("layers",):
-            own = names + [group.name.rsplit("/", 1)[-1]]
         for key in group.keys():
             child = group[key]
             if key != "vars" and isinstance(child, h5py.Group):

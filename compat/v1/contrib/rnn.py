@@ -25,7 +25,7 @@ _OPTIONAL = (
 
 static_rnn = _api.get("static_rnn", _v1nn.static_rnn)
 static_bidirectional_rnn = _api.get("static_bidirectional_rnn", _v1nn.static_bidirectional_rnn)
-static_state_saving_rnn = _v1nn.static_state_saving_rnn
+from tfshare.compat.v1.nn import static_state_saving_rnn  # noqa: E402
 
 __all__ = ["static_rnn", "static_bidirectional_rnn", "static_state_saving_rnn"]
 for _n in _rnn_cell.__all__:

@@ -10,7 +10,6 @@ from tfshare.compat.v1.layers._base import (
     bad_argument,
     get_activation,
     normalize_data_format,
-    v1_graph_mode,
 )
 
 _v1 = tf.compat.v1

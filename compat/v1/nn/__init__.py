@@ -9,6 +9,8 @@ variables in eager mode). Everything else (``relu``, ``softmax``,
 """
 from __future__ import annotations
 
+from typing import Any
+
 import tensorflow as _tf
 
 from tfshare.compat.v1 import _api
@@ -20,5 +22,29 @@ static_rnn = _api.get("static_rnn", _v1nn.static_rnn)
 dynamic_rnn = _api.get("dynamic_rnn", _v1nn.dynamic_rnn)
 bidirectional_dynamic_rnn = _api.get("bidirectional_dynamic_rnn", _v1nn.bidirectional_dynamic_rnn)
 static_bidirectional_rnn = _api.get("static_bidirectional_rnn", _v1nn.static_bidirectional_rnn)
+
+
+
+def raw_rnn(cell: Any, loop_fn: Any, parallel_iterations: Any = None, swap_memory: bool = False,
+            scope: Any = None) -> Any:
+    """TF's ``raw_rnn`` run inside tfshare's ``variable_scope(scope or "rnn")``.
+
+    TF's driver opens TF's own scope, which tfshare cells do not see; entering
+    the tfshare scope first gives the TF1 names (``rnn/lstm_cell/kernel``).
+    """
+    with _api.variable_scope(scope or "rnn") as vs:
+        return _v1nn.raw_rnn(cell, loop_fn, parallel_iterations=parallel_iterations,
+                             swap_memory=swap_memory, scope=vs.name.split("/")[-1])
+
+
+def static_state_saving_rnn(cell: Any, inputs: Any, state_saver: Any, state_name: Any,
+                            sequence_length: Any = None, scope: Any = None) -> Any:
+    """TF's ``static_state_saving_rnn`` inside tfshare's ``variable_scope(scope or "rnn")``
+    (so tfshare cells get TF1's names, as with :func:`raw_rnn`)."""
+    with _api.variable_scope(scope or "rnn") as vs:
+        return _v1nn.static_state_saving_rnn(cell, inputs, state_saver, state_name,
+                                             sequence_length=sequence_length,
+                                             scope=vs.name.split("/")[-1])
+
 
 __getattr__, __dir__ = _forwarder(__name__, lambda: _tf.compat.v1.nn, globals())
