@@ -312,3 +312,38 @@ def test_tf_layers_inside_track_tf1_style_variables():
     before = [w.numpy().copy() for w in block.trainable_weights]
     model.fit(x, np.ones((4, 3), np.float32), epochs=1, verbose=0)
     assert any(not np.allclose(b, w.numpy()) for b, w in zip(before, block.trainable_weights))
+
+
+def test_init_from_checkpoint_inside_a_tracked_keras_layer(tmp_path):
+    """A TF1 checkpoint loaded by scope mapping into a Keras layer's TF1-style
+    variables (eager; the layer's own store)."""
+    import keras
+
+    with tf.Graph().as_default():
+        with tfc.variable_scope("old"):
+            kernel = tfc.get_variable("fc/kernel", [6, 5])
+            tfc.get_variable("fc/bias", [5], initializer=tfc.constant_initializer(0.25))
+        saver = tfc.train.Saver()
+        with tfc.Session() as sess:
+            sess.run(tfc.global_variables_initializer())
+            path = saver.save(sess, str(tmp_path / "m"))
+            kernel_value = sess.run(kernel)
+
+    class Block(keras.layers.Layer):
+        @tfc.keras.utils.track_tf1_style_variables
+        def call(self, x):
+            with tfc.variable_scope("enc"):
+                h = tfc.layers.dense(x, 5, name="fc")
+            if not getattr(self, "loaded", False):
+                tfc.train.init_from_checkpoint(path, {"old/": "enc/"})
+                self.loaded = True
+            return h
+
+    block = Block(name="block")
+    x = np.ones((2, 6), np.float32)
+    y = block(x)
+    k, b = block.weights
+    np.testing.assert_array_equal(k.numpy(), kernel_value)
+    np.testing.assert_array_equal(b.numpy(), np.full(5, 0.25, np.float32))
+    np.testing.assert_allclose(block(x).numpy(), x @ kernel_value + 0.25, rtol=1e-5)
+    assert y.shape == (2, 5)
