@@ -467,15 +467,36 @@ with tf.variable_scope("outer") as outer:
     f = tf.layers.dense(x, 2, name=outer)
 bn = tf.layers.BatchNormalization(name="norm")
 g1 = bn(x, training=False)
+
+
+class Scale(tf.layers.Layer):
+    """A user-defined TF1 layer."""
+
+    def build(self, input_shape):
+        self.w = self.add_variable("w", [int(input_shape[-1])],
+                                   initializer=tf.constant_initializer(2.0))
+        super(Scale, self).build(input_shape)
+
+    def call(self, inputs):
+        return inputs * self.w
+
+
+scale = Scale(name="scale")
+h1 = scale(x)
+h2 = scale(x + 1.0)
+seq3 = tf.layers.dense(tf.reshape(tf.tile(x, [1, 3]), [-1, 3, 4]), 2, name="dense3d")
 EXTRA = {"layer_names": [d1.name, d2.name, u1.name, u2.name],
          "scope_names": [d1.scope_name, d2.scope_name, u1.scope_name, u2.scope_name,
                          bn.scope_name],
          "trainable_norm": [v.name for v in bn.trainable_variables],
-         "weights_norm": [v.name for v in bn.weights]}
+         "weights_norm": [v.name for v in bn.weights],
+         "scale": [scale.name, scale.scope_name, [v.name for v in scale.weights]],
+         "shape3d": seq3.shape.as_list()}
 loss = tf.reduce_sum(a * b) + tf.reduce_sum(c1 + c2 - c3) + tf.reduce_sum(e1 * e2 * e3) \
-    + tf.reduce_sum(f) + tf.reduce_sum(g1)
+    + tf.reduce_sum(f) + tf.reduce_sum(g1) + tf.reduce_sum(h1 * h2) + tf.reduce_sum(seq3 ** 2)
 TRAIN = tf.train.GradientDescentOptimizer(0.05).minimize(loss)
-FETCH = {"a": a, "b": b, "c3": c3, "e3": e3, "f": f, "g1": g1, "loss": loss}
+FETCH = {"a": a, "b": b, "c3": c3, "e3": e3, "f": f, "g1": g1, "h2": h2, "seq3": seq3,
+         "loss": loss}
 FEED = {x: IN["sx"]}
 '''
 

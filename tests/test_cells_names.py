@@ -396,3 +396,42 @@ def test_initializer_arguments_are_used():
     vals = {v.path.split("gru_cell/")[-1]: v.numpy() for v in gru.weights}
     assert np.all(vals["gates/kernel"] == 1) and np.all(vals["candidate/kernel"] == 1)
     assert np.all(vals["gates/bias"] == 0.5) and np.all(vals["candidate/bias"] == 0.5)
+
+
+class MyCell(tfshare.RNNCell):
+    """A TF1-style custom cell: ``call`` asks for its variable itself."""
+
+    @property
+    def state_size(self):
+        return 2
+
+    @property
+    def output_size(self):
+        return 2
+
+    def call(self, inputs, state):
+        w = tfshare.get_variable("w", [int(inputs.shape[-1]) + 2, 2])
+        h = tf.tanh(tf.matmul(tf.concat([inputs, state], 1), w))
+        return h, h
+
+
+@pytest.mark.parametrize("mode", ["eager", "graph"])
+def test_custom_subclass_gets_snake_case_scope(mode):
+    """Reference §3.1: a subclass implementing ``call`` with get_variable gets a
+    ``<snake_case class name>`` level and tracks its variables."""
+    def go():
+        x = tf.constant(np.full((2, 3), 0.1, np.float32))
+        cell = MyCell()
+        with tfshare.variable_scope("rnn"):
+            out, st = cell(x, cell.zero_state(2, tf.float32))
+            cell(x, st)
+        return cell, [v.name for v in tfshare.global_variables()]
+
+    if mode == "eager":
+        tfshare.reset_default_graph()
+        cell, names = go()
+    else:
+        with tf.Graph().as_default():
+            cell, names = go()
+    assert names == ["rnn/my_cell/w:0"]
+    assert [v.name for v in cell.trainable_weights] == ["rnn/my_cell/w:0"]

@@ -308,3 +308,59 @@ def depth_known_check(x: tf.Tensor) -> None:
         raise ValueError(
             "Input size (depth of inputs) must be accessible via shape inference,"
             f" but saw value None for input={x}.")
+
+
+# --------------------------------------------------------------------------- eager calls
+_WARM: "weakref.WeakKeyDictionary[Any, dict]" = weakref.WeakKeyDictionary()
+
+
+def _warm_entry(cells: tuple, key: tuple) -> Optional[Callable]:
+    try:
+        table = _WARM.get(cells[0])
+    except TypeError:
+        return None
+    entry = (table or {}).get(key)
+    if entry is None:
+        return None
+    fn, refs = entry
+    if all(r() is c for r, c in zip(refs, cells)):
+        return fn
+    return None
+
+
+def _remember(cells: tuple, key: tuple, body: Callable) -> None:
+    try:
+        refs = [weakref.ref(c) for c in cells]
+        table = _WARM.setdefault(cells[0], {})
+    except TypeError:  # a cell that is not weak-referenceable: always run eagerly
+        return
+
+    def traced(*args, **static):
+        return body(*[r() for r in refs], *args, **static)
+
+    table[key] = (tf.function(traced, reduce_retracing=True, autograph=False), refs)
+
+
+def run_driver(cells: tuple, tag: str, varscope: Any, body: Callable, args: tuple,
+               static: dict) -> Any:
+    """Run a driver's ``body(*cells, *args, **static)`` inside its scope ``varscope``.
+
+    In graph mode and inside ``tf.function`` it just calls ``body``. In eager
+    mode the first call for these cells in this scope runs ``body`` eagerly
+    (creating the variables, outside any compiled function); later calls run
+    it as one cached ``tf.function`` (steps, transposes and masks compiled
+    together; retraced only on new shapes / Python arguments). ``body`` must
+    find its scope with ``get_variable_scope()``. Only the driver's own
+    sub-scopes are entered inside the function; their default-name counters are
+    reset when the driver's scope exits, as in TF1, so nothing observable
+    changes.
+    """
+    if not tf.executing_eagerly():
+        return body(*cells, *args, **static)
+    key = (tag, getattr(varscope, "name", ""), tuple(id(c) for c in cells))
+    fn = _warm_entry(cells, key)
+    if fn is not None:
+        return fn(*args, **static)
+    result = body(*cells, *args, **static)
+    _remember(cells, key, body)
+    return result

@@ -38,6 +38,11 @@ runs step 0 first (creating the cell's variables there, then
 setting its scope to reuse, as ``static_rnn`` does after step 0) and the
 remaining steps in one ``tf.while_loop``; in eager mode that loop is a
 ``tf.function`` cached per cell.
+
+Eager mode: the first call of a driver with given cells in a given scope runs
+eagerly (it creates the variables); later calls run the whole driver as one
+cached ``tf.function`` (retraced only for new shapes or Python arguments).
+Inside ``tf.function`` and in graph mode the drivers just build ops.
 """
 from __future__ import annotations
 
@@ -95,39 +100,51 @@ def static_rnn(cell: Any, inputs: Sequence[Any], initial_state: Any = None, dtyp
     if not inputs:
         raise ValueError("Argument `inputs` must not be empty.")
     inputs = [_core.to_tensors(x) for x in inputs]
-
     with _vs.variable_scope(scope or "rnn") as varscope:
-        first_input = inputs
-        while nest.is_nested(first_input):
-            first_input = first_input[0]
-        if first_input.shape.rank != 1:
-            fixed_batch = first_input.shape.with_rank_at_least(2)[0]
-            for flat_input in nest.flatten(inputs):
-                input_shape = flat_input.shape.with_rank_at_least(2)
-                if None not in (fixed_batch, input_shape[0]) and fixed_batch != input_shape[0]:
+        return _core.run_driver((cell,), "static_rnn", varscope, _static_body,
+                                (inputs, initial_state, _seq_tensor(sequence_length)),
+                                {"dtype": dtype})
+
+
+def _seq_tensor(sequence_length: Any) -> Any:
+    return None if sequence_length is None else tf.convert_to_tensor(sequence_length)
+
+
+def _static_body(cell: Any, inputs: List[Any], initial_state: Any, sequence_length: Any, *,
+                 dtype: Any) -> Tuple[List[Any], Any]:
+    """``static_rnn`` inside its (current) variable scope."""
+    varscope = _vs.get_variable_scope()
+    first_input = inputs
+    while nest.is_nested(first_input):
+        first_input = first_input[0]
+    if first_input.shape.rank != 1:
+        fixed_batch = first_input.shape.with_rank_at_least(2)[0]
+        for flat_input in nest.flatten(inputs):
+            input_shape = flat_input.shape.with_rank_at_least(2)
+            if None not in (fixed_batch, input_shape[0]) and fixed_batch != input_shape[0]:
+                raise ValueError(
+                    f"Dimensions {fixed_batch} and {input_shape[0]} are not compatible: "
+                    f"inputs must share the batch size. Received input={flat_input}")
+            for i, size in enumerate(input_shape[1:]):
+                if size is None:
                     raise ValueError(
-                        f"Dimensions {fixed_batch} and {input_shape[0]} are not compatible: "
-                        f"inputs must share the batch size. Received input={flat_input}")
-                for i, size in enumerate(input_shape[1:]):
-                    if size is None:
-                        raise ValueError(
-                            f"Input size (dimension {i} of input {flat_input}) must be "
-                            "accessible via shape inference, but saw value None.")
-        else:
-            fixed_batch = first_input.shape[0]
-        batch_size = int(fixed_batch) if fixed_batch is not None else tf.shape(first_input)[0]
+                        f"Input size (dimension {i} of input {flat_input}) must be "
+                        "accessible via shape inference, but saw value None.")
+    else:
+        fixed_batch = first_input.shape[0]
+    batch_size = int(fixed_batch) if fixed_batch is not None else tf.shape(first_input)[0]
 
-        state = _core.initial_state_for(cell, initial_state, batch_size, dtype)
-        if sequence_length is not None:
-            sequence_length = _core.check_sequence_length(sequence_length, True, batch_size)
+    state = _core.initial_state_for(cell, initial_state, batch_size, dtype)
+    if sequence_length is not None:
+        sequence_length = _core.check_sequence_length(sequence_length, True, batch_size)
 
-        outputs = []
-        for time, input_ in enumerate(inputs):
-            if time > 0:
-                varscope.reuse_variables()
-            output, state = _core.run_step(cell, time, input_, state, sequence_length)
-            outputs.append(output)
-        return outputs, state
+    outputs = []
+    for time, input_ in enumerate(inputs):
+        if time > 0:
+            varscope.reuse_variables()
+        output, state = _core.run_step(cell, time, input_, state, sequence_length)
+        outputs.append(output)
+    return outputs, state
 
 
 def _reverse_seq(input_seq: List[Any], lengths: Optional[tf.Tensor]) -> List[Any]:
@@ -152,9 +169,10 @@ def static_bidirectional_rnn(cell_fw: Any, cell_bw: Any, inputs: Sequence[Any],
                              scope: Any = None) -> Tuple[List[Any], Any, Any]:
     """Forward and backward ``static_rnn`` (TF1 ``tf.nn.static_bidirectional_rnn``).
 
-    Scopes ``<scope or "bidirectional_rnn">/fw`` and ``.../bw``. The backward
-    cell reads each sequence reversed within its length; its outputs are
-    reversed back.
+    Scopes ``<scope or "bidirectional_rnn">/fw`` and ``.../bw``
+    (``bidirectional_rnn/fw/gru_cell/gates/kernel``). The backward cell reads
+    each sequence reversed within its length; its outputs are reversed back.
+    Lengths above ``T`` act as ``T`` (TF1's ``reverse_sequence`` raised).
 
     Returns:
       ``(outputs, state_fw, state_bw)``; ``outputs[t] = concat([fw_t, bw_t], 1)``.
@@ -166,20 +184,28 @@ def static_bidirectional_rnn(cell_fw: Any, cell_bw: Any, inputs: Sequence[Any],
     if not inputs:
         raise ValueError("Argument `inputs` must not be empty.")
     inputs = [_core.to_tensors(x) for x in inputs]
-    lengths = None
-    if sequence_length is not None:
-        lengths = tf.cast(tf.convert_to_tensor(sequence_length), tf.int32)
+    with _vs.variable_scope(scope or "bidirectional_rnn") as varscope:
+        return _core.run_driver((cell_fw, cell_bw), "static_bidirectional_rnn", varscope,
+                                _static_bidirectional_body,
+                                (inputs, initial_state_fw, initial_state_bw,
+                                 _seq_tensor(sequence_length)), {"dtype": dtype})
 
-    with _vs.variable_scope(scope or "bidirectional_rnn"):
-        with _vs.variable_scope("fw") as fw_scope:
-            output_fw, state_fw = static_rnn(cell_fw, inputs, initial_state_fw, dtype,
-                                             lengths, scope=fw_scope)
-        with _vs.variable_scope("bw") as bw_scope:
-            reversed_inputs = _reverse_seq(inputs, lengths)
-            tmp, state_bw = static_rnn(cell_bw, reversed_inputs, initial_state_bw, dtype,
-                                       lengths, scope=bw_scope)
+
+def _static_bidirectional_body(cell_fw: Any, cell_bw: Any, inputs: List[Any],
+                               initial_state_fw: Any, initial_state_bw: Any,
+                               sequence_length: Any, *, dtype: Any) -> tuple:
+    """``static_bidirectional_rnn`` inside its (current) variable scope."""
+    lengths = None if sequence_length is None else tf.cast(sequence_length, tf.int32)
+    with _vs.variable_scope("fw") as fw_scope:
+        output_fw, state_fw = static_rnn(cell_fw, inputs, initial_state_fw, dtype, lengths,
+                                         scope=fw_scope)
+    with _vs.variable_scope("bw") as bw_scope:
+        reversed_inputs = _reverse_seq(inputs, lengths)
+        tmp, state_bw = static_rnn(cell_bw, reversed_inputs, initial_state_bw, dtype, lengths,
+                                   scope=bw_scope)
     output_bw = _reverse_seq(tmp, lengths)
-    flat = [tf.concat([fw, bw], 1) for fw, bw in zip(nest.flatten(output_fw), nest.flatten(output_bw))]
+    flat = [tf.concat([fw, bw], 1)
+            for fw, bw in zip(nest.flatten(output_fw), nest.flatten(output_bw))]
     return nest.pack_sequence_as(output_fw, flat), state_fw, state_bw
 
 
@@ -225,13 +251,6 @@ def _run_dynamic(cell: Any, inputs_tm: Any, state: Any, sequence_length: Optiona
     return _core.dynamic_loop(cell, inputs_tm, state, sequence_length, varscope)
 
 
-def _dynamic_tm(cell: Any, inputs_tm: Any, sequence_length: Optional[tf.Tensor],
-                state: Any, scope: Any) -> tuple:
-    """The loop of ``dynamic_rnn`` on prepared time-major inputs, in ``scope``."""
-    with _vs.variable_scope(scope or "rnn") as varscope:
-        return _run_dynamic(cell, inputs_tm, state, sequence_length, varscope)
-
-
 def _to_batch_major(outputs_tm: Any) -> Any:
     return nest.map_structure(_core.transpose_batch_time, outputs_tm)
 
@@ -243,7 +262,7 @@ def dynamic_rnn(cell: Any, inputs: Any, sequence_length: Any = None, initial_sta
     """Run ``cell`` over a ``[batch, time, depth]`` tensor (TF1 ``tf.nn.dynamic_rnn``).
 
     ``output_t, state_t = cell(x_t, state_{t-1})`` in a compiled loop, in
-    ``variable_scope(scope or "rnn")``.
+    ``variable_scope(scope or "rnn")``: variables ``rnn/lstm_cell/kernel``, ...
 
     Args:
       cell: a TF1 RNN cell.
@@ -270,28 +289,40 @@ def dynamic_rnn(cell: Any, inputs: Any, sequence_length: Any = None, initial_sta
     del parallel_iterations, swap_memory
     _core.assert_like_rnncell("cell", cell)
     with _vs.variable_scope(scope or "rnn") as varscope:
-        inputs_tm, seq, state = _prepare_dynamic(cell, inputs, sequence_length, initial_state,
-                                                 dtype, time_major)
-        outputs, final_state = _run_dynamic(cell, inputs_tm, state, seq, varscope)
+        return _core.run_driver((cell,), "dynamic_rnn", varscope, _dynamic_body,
+                                (inputs, _seq_tensor(sequence_length), initial_state),
+                                {"dtype": dtype, "time_major": bool(time_major)})
+
+
+def _dynamic_body(cell: Any, inputs: Any, sequence_length: Any, initial_state: Any, *,
+                  dtype: Any, time_major: bool) -> Tuple[Any, Any]:
+    """``dynamic_rnn`` inside its (current) variable scope."""
+    inputs_tm, seq, state = _prepare_dynamic(cell, inputs, sequence_length, initial_state,
+                                             dtype, time_major)
+    outputs, final_state = _run_dynamic(cell, inputs_tm, state, seq, _vs.get_variable_scope())
     if not time_major:
         outputs = _to_batch_major(outputs)
     return outputs, final_state
 
 
 def _bidirectional_tm(cell_fw: Any, cell_bw: Any, inputs_tm: Any, seq: Optional[tf.Tensor],
-                      initial_state_fw: Any, initial_state_bw: Any, dtype: Any,
-                      scope: Any) -> tuple:
-    """``bidirectional_dynamic_rnn`` on time-major inputs; outputs time-major."""
-    with _vs.variable_scope(scope or "bidirectional_rnn"):
-        with _vs.variable_scope("fw") as fw_scope:
-            _, seq_fw, state_fw = _prepare_dynamic(cell_fw, inputs_tm, seq, initial_state_fw,
-                                                   dtype, True)
-            out_fw, final_fw = _dynamic_tm(cell_fw, inputs_tm, seq_fw, state_fw, fw_scope)
-        with _vs.variable_scope("bw") as bw_scope:
-            rev_inputs = nest.map_structure(lambda x: _core.reverse_time(x, seq_fw, 0, 1), inputs_tm)
-            _, _, state_bw = _prepare_dynamic(cell_bw, rev_inputs, None, initial_state_bw, dtype,
-                                              True)
-            tmp, final_bw = _dynamic_tm(cell_bw, rev_inputs, seq_fw, state_bw, bw_scope)
+                      initial_state_fw: Any, initial_state_bw: Any, dtype: Any) -> tuple:
+    """``bidirectional_dynamic_rnn`` on time-major inputs, inside its scope; outputs time-major.
+
+    Each direction runs in sub-scope ``fw`` / ``bw`` with that scope object
+    passed down (no extra ``rnn`` level).
+    """
+    with _vs.variable_scope("fw") as fw_scope:
+        _, seq_fw, state_fw = _prepare_dynamic(cell_fw, inputs_tm, seq, initial_state_fw,
+                                               dtype, True)
+        with _vs.variable_scope(fw_scope) as varscope:
+            out_fw, final_fw = _run_dynamic(cell_fw, inputs_tm, state_fw, seq_fw, varscope)
+    with _vs.variable_scope("bw") as bw_scope:
+        rev_inputs = nest.map_structure(lambda x: _core.reverse_time(x, seq_fw, 0, 1), inputs_tm)
+        _, _, state_bw = _prepare_dynamic(cell_bw, rev_inputs, None, initial_state_bw, dtype,
+                                          True)
+        with _vs.variable_scope(bw_scope) as varscope:
+            tmp, final_bw = _run_dynamic(cell_bw, rev_inputs, state_bw, seq_fw, varscope)
     out_bw = nest.map_structure(lambda x: _core.reverse_time(x, seq_fw, 0, 1), tmp)
     return (out_fw, out_bw), (final_fw, final_bw)
 
@@ -316,6 +347,7 @@ def bidirectional_dynamic_rnn(cell_fw: Any, cell_bw: Any, inputs: Any, sequence_
     level: ``bidirectional_rnn/fw/lstm_cell/kernel``). The backward cell reads
     each sequence reversed within its length (``reverse_sequence``; the whole
     time axis without ``sequence_length``); its outputs are reversed back.
+    Lengths above ``T`` act as ``T`` (TF1's ``reverse_sequence`` raised).
     ``parallel_iterations`` and ``swap_memory`` are ignored.
 
     Returns:
@@ -325,9 +357,20 @@ def bidirectional_dynamic_rnn(cell_fw: Any, cell_bw: Any, inputs: Any, sequence_
     del parallel_iterations, swap_memory
     _core.assert_like_rnncell("cell_fw", cell_fw)
     _core.assert_like_rnncell("cell_bw", cell_bw)
+    with _vs.variable_scope(scope or "bidirectional_rnn") as varscope:
+        return _core.run_driver((cell_fw, cell_bw), "bidirectional_dynamic_rnn", varscope,
+                                _bidirectional_body,
+                                (inputs, _seq_tensor(sequence_length), initial_state_fw,
+                                 initial_state_bw),
+                                {"dtype": dtype, "time_major": bool(time_major)})
+
+
+def _bidirectional_body(cell_fw: Any, cell_bw: Any, inputs: Any, sequence_length: Any,
+                        initial_state_fw: Any, initial_state_bw: Any, *, dtype: Any,
+                        time_major: bool) -> tuple:
     inputs_tm = _time_major_inputs(inputs, time_major)
     outputs, states = _bidirectional_tm(cell_fw, cell_bw, inputs_tm, sequence_length,
-                                        initial_state_fw, initial_state_bw, dtype, scope)
+                                        initial_state_fw, initial_state_bw, dtype)
     if not time_major:
         outputs = tuple(_to_batch_major(o) for o in outputs)
     return outputs, states
@@ -355,6 +398,10 @@ def _check_stack(cells_fw: Any, cells_bw: Any, initial_states_fw: Any,
             not isinstance(initial_states_bw, (list, tuple))
             or len(initial_states_bw) != len(cells_bw)):
         raise ValueError("initial_states_bw must be a list of state tensors (one per layer).")
+    for c in cells_fw:
+        _core.assert_like_rnncell("cell_fw", c)
+    for c in cells_bw:
+        _core.assert_like_rnncell("cell_bw", c)
 
 
 def stack_bidirectional_rnn(cells_fw: Sequence[Any], cells_bw: Sequence[Any], inputs: Sequence[Any],
@@ -372,21 +419,39 @@ def stack_bidirectional_rnn(cells_fw: Sequence[Any], cells_bw: Sequence[Any], in
     Returns:
       ``(outputs, states_fw, states_bw)``: the last layer's output list and one
       final state per layer (tuples).
+
+    Raises:
+      ValueError: the contrib validation texts (spec §2.7), e.g.
+        ``Forward and Backward cells must have the same depth.``
     """
     _check_stack(cells_fw, cells_bw, initial_states_fw, initial_states_bw)
+    if not nest.is_nested(inputs):
+        raise TypeError(f"Argument `inputs` must be a sequence. Received: {inputs}")
+    if not inputs:
+        raise ValueError("Argument `inputs` must not be empty.")
+    cells = tuple(cells_fw) + tuple(cells_bw)
+    with _vs.variable_scope(scope or "stack_bidirectional_rnn") as varscope:
+        return _core.run_driver(cells, "stack_bidirectional_rnn", varscope, _stack_static_body,
+                                ([_core.to_tensors(x) for x in inputs], initial_states_fw,
+                                 initial_states_bw, _seq_tensor(sequence_length)),
+                                {"dtype": dtype})
+
+
+def _stack_static_body(*args: Any, dtype: Any) -> tuple:
+    *cells, inputs, initial_states_fw, initial_states_bw, sequence_length = args
+    n = len(cells) // 2
     states_fw, states_bw = [], []
     prev_layer = inputs
-    with _vs.variable_scope(scope or "stack_bidirectional_rnn"):
-        for i, (cell_fw, cell_bw) in enumerate(zip(cells_fw, cells_bw)):
-            init_fw = initial_states_fw[i] if initial_states_fw else None
-            init_bw = initial_states_bw[i] if initial_states_bw else None
-            with _vs.variable_scope("cell_%d" % i) as cell_scope:
-                prev_layer, state_fw, state_bw = static_bidirectional_rnn(
-                    cell_fw, cell_bw, prev_layer, initial_state_fw=init_fw,
-                    initial_state_bw=init_bw, sequence_length=sequence_length, dtype=dtype,
-                    scope=cell_scope)
-            states_fw.append(state_fw)
-            states_bw.append(state_bw)
+    for i, (cell_fw, cell_bw) in enumerate(zip(cells[:n], cells[n:])):
+        init_fw = initial_states_fw[i] if initial_states_fw else None
+        init_bw = initial_states_bw[i] if initial_states_bw else None
+        with _vs.variable_scope("cell_%d" % i) as cell_scope:
+            prev_layer, state_fw, state_bw = static_bidirectional_rnn(
+                cell_fw, cell_bw, prev_layer, initial_state_fw=init_fw,
+                initial_state_bw=init_bw, sequence_length=sequence_length, dtype=dtype,
+                scope=cell_scope)
+        states_fw.append(state_fw)
+        states_bw.append(state_bw)
     return prev_layer, tuple(states_fw), tuple(states_bw)
 
 
@@ -408,25 +473,36 @@ def stack_bidirectional_dynamic_rnn(cells_fw: Sequence[Any], cells_bw: Sequence[
     Returns:
       ``(outputs, states_fw, states_bw)``: the last layer's concatenated
       outputs (layout of ``inputs``) and one final state per layer (tuples).
+
+    Raises:
+      ValueError: the contrib validation texts (spec §2.7).
     """
     del parallel_iterations, swap_memory
     _check_stack(cells_fw, cells_bw, initial_states_fw, initial_states_bw)
-    for c in cells_fw:
-        _core.assert_like_rnncell("cell_fw", c)
-    for c in cells_bw:
-        _core.assert_like_rnncell("cell_bw", c)
+    cells = tuple(cells_fw) + tuple(cells_bw)
+    with _vs.variable_scope(scope or "stack_bidirectional_rnn") as varscope:
+        return _core.run_driver(cells, "stack_bidirectional_dynamic_rnn", varscope,
+                                _stack_dynamic_body,
+                                (inputs, initial_states_fw, initial_states_bw,
+                                 _seq_tensor(sequence_length)),
+                                {"dtype": dtype, "time_major": bool(time_major)})
+
+
+def _stack_dynamic_body(*args: Any, dtype: Any, time_major: bool) -> tuple:
+    *cells, inputs, initial_states_fw, initial_states_bw, sequence_length = args
+    n = len(cells) // 2
     states_fw, states_bw = [], []
     prev_layer = _time_major_inputs(inputs, time_major)
-    with _vs.variable_scope(scope or "stack_bidirectional_rnn"):
-        for i, (cell_fw, cell_bw) in enumerate(zip(cells_fw, cells_bw)):
-            init_fw = initial_states_fw[i] if initial_states_fw else None
-            init_bw = initial_states_bw[i] if initial_states_bw else None
-            with _vs.variable_scope("cell_%d" % i):
+    for i, (cell_fw, cell_bw) in enumerate(zip(cells[:n], cells[n:])):
+        init_fw = initial_states_fw[i] if initial_states_fw else None
+        init_bw = initial_states_bw[i] if initial_states_bw else None
+        with _vs.variable_scope("cell_%d" % i):
+            with _vs.variable_scope("bidirectional_rnn"):
                 outputs, (state_fw, state_bw) = _bidirectional_tm(
-                    cell_fw, cell_bw, prev_layer, sequence_length, init_fw, init_bw, dtype, None)
-                prev_layer = tf.concat(outputs, 2)
-            states_fw.append(state_fw)
-            states_bw.append(state_bw)
+                    cell_fw, cell_bw, prev_layer, sequence_length, init_fw, init_bw, dtype)
+            prev_layer = tf.concat(outputs, 2)
+        states_fw.append(state_fw)
+        states_bw.append(state_bw)
     if not time_major:
         prev_layer = _core.transpose_batch_time(prev_layer)
     return prev_layer, tuple(states_fw), tuple(states_bw)

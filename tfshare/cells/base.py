@@ -398,10 +398,16 @@ class RNNCell(keras.layers.Layer):
         self._check_inputs(inputs)
         v = _variables_module()
         with self._tf1_scope_context(scope) as vs:
-            if self._tf1_scope is None:
+            first_call = self._tf1_scope is None
+            if first_call:
                 self._tf1_scope = vs
             if type(self).call is not RNNCell.call:  # TF1-style subclass
-                return self.call(inputs, state, **kwargs)
+                result = self.call(inputs, state, **kwargs)
+                if first_call:  # track what its call created in its scope
+                    prefix = vs.name + "/"
+                    self._tf1_variables.extend(
+                        var for var in v.global_variables() if var.name.startswith(prefix))
+                return result
             depth = int(inputs.shape[-1])
             if self._input_depth is None:
                 self._input_depth = depth
