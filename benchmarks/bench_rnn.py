@@ -385,11 +385,13 @@ def main(argv=None):
     times = {(case.name, row, m): [] for case, rs in plan for row in rs for m in ("fwd", "fb")}
     try:
         for case, rs in plan:  # warm-up: traces, compilations
+            print(f"warm-up {case.name}", file=sys.stderr, flush=True)
             for row, fns in rs.items():
                 for m in ("fwd", "fb"):
                     fns[m]()
                     fns[m]()
-        for _ in range(reps):
+        for rep in range(reps):
+            print(f"repetition {rep + 1}/{reps}", file=sys.stderr, flush=True)
             for case, rs in plan:
                 for row, fns in rs.items():
                     for m in ("fwd", "fb"):

@@ -241,3 +241,12 @@ def test_get_initial_state_errors():
     with pytest.raises(ValueError, match=r"^batch_size and dtype cannot be None while constructing "
                                          r"initial state: batch_size=None, dtype=None$"):
         cell.get_initial_state()
+
+
+def test_tf1_cell_cannot_become_keras_layer():
+    cell = tfshare.GRUCell(2)
+    with tfshare.variable_scope("root"):
+        cell(X, cell.zero_state(2, tf.float32))
+    with pytest.raises(ValueError, match=r"GRUCell 'gru_cell' was first called as a TF1 cell "
+                                         r"\(variables in variable scope 'root/gru_cell'\)"):
+        keras.layers.RNN(cell)(np.ones((2, 4, 3), np.float32))

@@ -288,27 +288,35 @@ def test_graph_mode_matches_oracle(oracle):
 
 @needs_oracle
 def test_eager_and_tf_function_match_oracle(oracle):
-    """Eager and tf.function (default options: the fast path runs for LSTM/GRU cells)
-    give the oracle's names and numbers; a retrace makes no variable."""
+    """Eager (first call: eager steps; later calls: the cached compiled driver) and
+    tf.function give the oracle's names and numbers; no call creates a variable.
+
+    Default options: ``dynamic_rnn`` takes the fast path for LSTM/GRU cells.
+    """
     import tfshare
     problems, diffs = [], {}
     for cfg_id in EAGER_CONFIGS:
         tfshare.reset_default_graph()
-        run = _NS["build"](cfg_id, tfshare, tfshare, X)
-        run()  # creates the variables
+        _NS["build"](cfg_id, tfshare, tfshare, X)()  # creates the variables
         variables = tfshare.global_variables()
         for v in variables:
             v.assign(_NS["weight_value"](v.name[:-2], v.shape.as_list()))
         names = [v.name for v in variables]
-        eager = [np.asarray(t) for t in tf.nest.flatten(run())]
-        _compare(oracle, cfg_id, names, None, eager, problems, diffs)
-        fn = tf.function(run)
-        traced = [np.asarray(t) for t in tf.nest.flatten(fn())]
-        traced_again = [np.asarray(t) for t in tf.nest.flatten(fn())]
-        _compare(oracle, cfg_id, names, None, traced, problems, {})
-        _compare(oracle, cfg_id, names, None, traced_again, problems, {})
+        results = {}
+        with tfshare.variable_scope(tfshare.get_variable_scope(), reuse=True):
+            run = _NS["build"](cfg_id, tfshare, tfshare, X)  # new cells, same variables
+            results["eager first call"] = run()
+            results["eager later call"] = run()
+            fn = tf.function(_NS["build"](cfg_id, tfshare, tfshare, X))
+            results["tf.function"] = fn()
+            results["tf.function again"] = fn()
+        for label, result in results.items():
+            flat = [np.asarray(t) for t in tf.nest.flatten(result)]
+            _compare(oracle, f"{cfg_id}", names, None, flat, problems,
+                     diffs.setdefault(label, {}))
         after = [v.name for v in tfshare.global_variables()]
         if after != names:
             problems.append(f"{cfg_id}: eager re-run / tf.function changed the variables: {after}")
     print("eager max abs diff per config:", json.dumps(diffs))
     assert not problems, "\n".join(problems)
+    assert all(len(d) == len(EAGER_CONFIGS) for d in diffs.values())

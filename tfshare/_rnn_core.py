@@ -342,7 +342,7 @@ def _remember(cells: tuple, key: tuple, body: Callable) -> None:
 
 
 def run_driver(cells: tuple, tag: str, varscope: Any, body: Callable, args: tuple,
-               static: dict) -> Any:
+               static: dict, key_extra: Any = None) -> Any:
     """Run a driver's ``body(*cells, *args, **static)`` inside its scope ``varscope``.
 
     In graph mode and inside ``tf.function`` it just calls ``body``. In eager
@@ -353,11 +353,12 @@ def run_driver(cells: tuple, tag: str, varscope: Any, body: Callable, args: tupl
     find its scope with ``get_variable_scope()``. Only the driver's own
     sub-scopes are entered inside the function; their default-name counters are
     reset when the driver's scope exits, as in TF1, so nothing observable
-    changes.
+    changes. ``key_extra`` (hashable) selects another cached function, e.g.
+    for global options read while tracing.
     """
     if not tf.executing_eagerly():
         return body(*cells, *args, **static)
-    key = (tag, getattr(varscope, "name", ""), tuple(id(c) for c in cells))
+    key = (tag, getattr(varscope, "name", ""), tuple(id(c) for c in cells), key_extra)
     fn = _warm_entry(cells, key)
     if fn is not None:
         return fn(*args, **static)

@@ -251,6 +251,11 @@ def _run_dynamic(cell: Any, inputs_tm: Any, state: Any, sequence_length: Optiona
     return _core.dynamic_loop(cell, inputs_tm, state, sequence_length, varscope)
 
 
+def _fast_path_key() -> tuple:
+    """The fast-path options, read while tracing: part of the eager cache key."""
+    return tuple(sorted(_fastpath.get_fast_path_options().items()))
+
+
 def _to_batch_major(outputs_tm: Any) -> Any:
     return nest.map_structure(_core.transpose_batch_time, outputs_tm)
 
@@ -291,7 +296,8 @@ def dynamic_rnn(cell: Any, inputs: Any, sequence_length: Any = None, initial_sta
     with _vs.variable_scope(scope or "rnn") as varscope:
         return _core.run_driver((cell,), "dynamic_rnn", varscope, _dynamic_body,
                                 (inputs, _seq_tensor(sequence_length), initial_state),
-                                {"dtype": dtype, "time_major": bool(time_major)})
+                                {"dtype": dtype, "time_major": bool(time_major)},
+                                _fast_path_key())
 
 
 def _dynamic_body(cell: Any, inputs: Any, sequence_length: Any, initial_state: Any, *,
@@ -362,7 +368,8 @@ def bidirectional_dynamic_rnn(cell_fw: Any, cell_bw: Any, inputs: Any, sequence_
                                 _bidirectional_body,
                                 (inputs, _seq_tensor(sequence_length), initial_state_fw,
                                  initial_state_bw),
-                                {"dtype": dtype, "time_major": bool(time_major)})
+                                {"dtype": dtype, "time_major": bool(time_major)},
+                                _fast_path_key())
 
 
 def _bidirectional_body(cell_fw: Any, cell_bw: Any, inputs: Any, sequence_length: Any,
@@ -485,7 +492,8 @@ def stack_bidirectional_dynamic_rnn(cells_fw: Sequence[Any], cells_bw: Sequence[
                                 _stack_dynamic_body,
                                 (inputs, initial_states_fw, initial_states_bw,
                                  _seq_tensor(sequence_length)),
-                                {"dtype": dtype, "time_major": bool(time_major)})
+                                {"dtype": dtype, "time_major": bool(time_major)},
+                                _fast_path_key())
 
 
 def _stack_dynamic_body(*args: Any, dtype: Any, time_major: bool) -> tuple:

@@ -341,14 +341,21 @@ class RNNCell(keras.layers.Layer):
         self._validate_state(state)  # before Keras, which rewraps errors raised in call()
         return super().__call__(inputs, state, **kwargs)
 
+    def _enter_keras_mode(self) -> None:
+        if self._mode == "tf1":
+            raise ValueError(
+                f"{type(self).__name__} '{self.name}' was first called as a TF1 cell (variables "
+                f"in variable scope '{getattr(self._tf1_scope, 'name', '')}'); it cannot also be "
+                "built as a Keras layer. Use a new cell instance for Keras.")
+        self._mode = "keras"
+
     def _validate_state(self, state) -> None:
         if not _is_symbolic(state):
             self._canonical_state(state)
 
     def build(self, input_shape):
         """Keras mode: create the Keras weights for inputs of ``input_shape``."""
-        if self._mode is None:
-            self._mode = "keras"
+        self._enter_keras_mode()
         depth = self._depth_from_shape(input_shape)
         self._input_depth = depth
         specs = self._weight_specs(depth, self.variable_dtype)

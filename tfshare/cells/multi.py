@@ -81,8 +81,7 @@ class MultiRNNCell(RNNCell):
 
     def build(self, input_shape):
         """Keras mode: build each sub-cell under the path level ``cell_<k>``."""
-        if self._mode is None:
-            self._mode = "keras"
+        self._enter_keras_mode()
         shape = tuple(tf.TensorShape(input_shape).as_list())
         depth = self._depth_from_shape(shape)
         self._input_depth = depth

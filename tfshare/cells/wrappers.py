@@ -70,8 +70,7 @@ class _RNNCellWrapper(RNNCell):
     def build(self, input_shape):
         """Keras mode: build the wrapped cell at *this wrapper's parent path*,
         so the wrapper adds no level to the weight paths."""
-        if self._mode is None:
-            self._mode = "keras"
+        self._enter_keras_mode()
         path = self.path or ""
         parent = path.rpartition("/")[0]
         head, _, last = parent.rpartition("/")
