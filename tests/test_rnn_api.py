@@ -183,7 +183,8 @@ def test_stack_error_texts():
              "initial_states_bw must be a list of state tensors (one per layer)."),
         ]
         for (fw, bw), kw, text in cases:
-            assert _message(lambda: fn(fw, bw, inputs, dtype=tf.float32, **kw)) == (ValueError, text)
+            got = _message(lambda: fn(fw, bw, inputs, dtype=tf.float32, **kw))
+            assert got == (ValueError, text)
 
 
 # --------------------------------------------------------------------------- duck cells
@@ -396,11 +397,23 @@ def test_linear_scope_initializer_and_errors():
     with tf.Graph().as_default():
         kind, msg = _message(lambda: rnn.linear(v1.placeholder(tf.float32, [2, None]), 2, True))
     assert (kind, msg) == (ValueError,
-                           "linear expects shape[1] to be provided for shape (2, None), but saw None")
+                           "linear expects shape[1] to be provided for shape (2, None), "
+                           "but saw None")
 
 
-def test_gradients_match_stock_tf_and_eager():
+@pytest.mark.parametrize("fast", [False, True], ids=["exact_path", "fast_path"])
+def test_gradients_match_stock_tf_and_eager(fast):
     """Gradients through dynamic_rnn (graph: vs TF core's driver; eager tape: same numbers)."""
+    from tfshare import fastpath
+
+    previous = fastpath.set_fast_path_options(enabled=fast)
+    try:
+        _check_gradients()
+    finally:
+        fastpath.set_fast_path_options(**previous)
+
+
+def _check_gradients():
     def weights_for(variables):
         return [_weight(str(i), v.shape.as_list()) for i, v in enumerate(variables)]
 

@@ -46,7 +46,8 @@ def assert_like_rnncell(arg_name: str, cell: Any) -> None:
     if not callable(cell):
         problems.append("is not callable")
     if problems:
-        raise TypeError(f"The argument {arg_name!r} ({cell}) is not an RNNCell: {', '.join(problems)}.")
+        raise TypeError(
+            f"The argument {arg_name!r} ({cell}) is not an RNNCell: {', '.join(problems)}.")
 
 
 def to_tensors(structure: Any) -> Any:

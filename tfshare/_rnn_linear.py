@@ -60,7 +60,8 @@ def linear(args: Union[tf.Tensor, Sequence[tf.Tensor]], output_size: int, bias: 
         total += int(shape[1])
     if not isinstance(output_size, int) or isinstance(output_size, bool) or output_size <= 0:
         raise ValueError(
-            f"Argument `output_size` must be a positive integer. Received: output_size={output_size!r}")
+            "Argument `output_size` must be a positive integer. "
+            f"Received: output_size={output_size!r}")
     dtype = args[0].dtype
     kernel_name, bias_name = ("Matrix", "Bias") if legacy_names else ("kernel", "bias")
     if legacy_names and scope is None:

@@ -469,7 +469,7 @@ def stack_bidirectional_dynamic_rnn(cells_fw: Sequence[Any], cells_bw: Sequence[
                                     parallel_iterations: Optional[int] = None,
                                     time_major: bool = False, scope: Any = None,
                                     swap_memory: bool = False) -> Tuple[Any, tuple, tuple]:
-    """Layers of ``bidirectional_dynamic_rnn`` (TF1 ``tf.contrib.rnn.stack_bidirectional_dynamic_rnn``).
+    """Layers of ``bidirectional_dynamic_rnn`` (TF1 contrib's ``stack_bidirectional_dynamic_rnn``).
 
     Layer ``i`` runs ``bidirectional_dynamic_rnn`` *without* a scope inside
     ``<scope or "stack_bidirectional_rnn">/cell_<i>``, so variables are
