@@ -95,15 +95,20 @@ def static_rnn(cell: Any, inputs: Sequence[Any], initial_state: Any = None, dtyp
         ``sequence_length`` rank.
     """
     _core.assert_like_rnncell("cell", cell)
-    if not nest.is_nested(inputs):
-        raise TypeError(f"Argument `inputs` must be a sequence. Received: {inputs}")
-    if not inputs:
-        raise ValueError("Argument `inputs` must not be empty.")
+    _check_static_inputs(inputs)
     inputs = [_core.to_tensors(x) for x in inputs]
     with _vs.variable_scope(scope or "rnn") as varscope:
         return _core.run_driver((cell,), "static_rnn", varscope, _static_body,
                                 (inputs, initial_state, _seq_tensor(sequence_length)),
                                 {"dtype": dtype})
+
+
+def _check_static_inputs(inputs: Any) -> None:
+    """Check the static drivers' ``inputs``: a non-empty sequence (one entry per step)."""
+    if not nest.is_nested(inputs):
+        raise TypeError(f"Argument `inputs` must be a sequence. Received: {inputs}")
+    if not inputs:
+        raise ValueError("Argument `inputs` must not be empty.")
 
 
 def _seq_tensor(sequence_length: Any) -> Any:
@@ -179,10 +184,7 @@ def static_bidirectional_rnn(cell_fw: Any, cell_bw: Any, inputs: Sequence[Any],
     """
     _core.assert_like_rnncell("cell_fw", cell_fw)
     _core.assert_like_rnncell("cell_bw", cell_bw)
-    if not nest.is_nested(inputs):
-        raise TypeError(f"Argument `inputs` must be a sequence. Received: {inputs}")
-    if not inputs:
-        raise ValueError("Argument `inputs` must not be empty.")
+    _check_static_inputs(inputs)
     inputs = [_core.to_tensors(x) for x in inputs]
     with _vs.variable_scope(scope or "bidirectional_rnn") as varscope:
         return _core.run_driver((cell_fw, cell_bw), "static_bidirectional_rnn", varscope,
@@ -432,10 +434,7 @@ def stack_bidirectional_rnn(cells_fw: Sequence[Any], cells_bw: Sequence[Any], in
         ``Forward and Backward cells must have the same depth.``
     """
     _check_stack(cells_fw, cells_bw, initial_states_fw, initial_states_bw)
-    if not nest.is_nested(inputs):
-        raise TypeError(f"Argument `inputs` must be a sequence. Received: {inputs}")
-    if not inputs:
-        raise ValueError("Argument `inputs` must not be empty.")
+    _check_static_inputs(inputs)
     cells = tuple(cells_fw) + tuple(cells_bw)
     with _vs.variable_scope(scope or "stack_bidirectional_rnn") as varscope:
         return _core.run_driver(cells, "stack_bidirectional_rnn", varscope, _stack_static_body,

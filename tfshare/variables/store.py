@@ -337,24 +337,22 @@ def _accepts(fn: Callable, arg: str) -> bool:
     return any(p.name == arg or p.kind == p.VAR_KEYWORD for p in params)
 
 
+def _variable_mode(enum: type, value: Any, default: Any, kind: str, name: str) -> Any:
+    """``value`` as a member of ``enum`` (``None`` -> ``default``); TF1's error text
+    ``Invalid variable <kind> mode: <value> for variable: <name>`` otherwise."""
+    if value is None:
+        return default
+    try:
+        return enum(value)
+    except ValueError:
+        raise ValueError(f"Invalid variable {kind} mode: {value} for variable: {name}") from None
+
+
 def _validate_sync(synchronization, aggregation, trainable, name):
-    if aggregation is None:
-        aggregation = tf.VariableAggregation.NONE
-    else:
-        try:
-            aggregation = tf.VariableAggregation(aggregation)
-        except ValueError:
-            raise ValueError(
-                f"Invalid variable aggregation mode: {aggregation} for variable: {name}") from None
-    if synchronization is None:
-        synchronization = tf.VariableSynchronization.AUTO
-    else:
-        try:
-            synchronization = tf.VariableSynchronization(synchronization)
-        except ValueError:
-            raise ValueError(
-                f"Invalid variable synchronization mode: {synchronization} for variable: "
-                f"{name}") from None
+    aggregation = _variable_mode(tf.VariableAggregation, aggregation,
+                                 tf.VariableAggregation.NONE, "aggregation", name)
+    synchronization = _variable_mode(tf.VariableSynchronization, synchronization,
+                                     tf.VariableSynchronization.AUTO, "synchronization", name)
     if trainable is None:
         trainable = synchronization != tf.VariableSynchronization.ON_READ
     return synchronization, aggregation, trainable

@@ -331,6 +331,48 @@ class Layer:
         return f"<{type(self).__module__}.{type(self).__name__} name={self._name!r}>"
 
 
+class _KernelLayer(Layer):
+    """Base of the layers computing ``activation(op(inputs, kernel) + bias)``
+    (:class:`Dense`, the convolutions): their shared options and their variables
+    ``<scope>/kernel`` and, with ``use_bias``, ``<scope>/bias [units]``."""
+
+    def _set_kernel_options(
+        self,
+        *,
+        activation: Any,
+        use_bias: bool,
+        kernel_initializer: Any,
+        bias_initializer: Any,
+        kernel_regularizer: Optional[Callable],
+        bias_regularizer: Optional[Callable],
+        activity_regularizer: Optional[Callable],
+        kernel_constraint: Optional[Callable],
+        bias_constraint: Optional[Callable],
+    ) -> None:
+        """Store the options (``activation`` resolved by :func:`get_activation`)."""
+        self.activation = get_activation(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = kernel_initializer
+        self.bias_initializer = bias_initializer
+        self.kernel_regularizer = kernel_regularizer
+        self.bias_regularizer = bias_regularizer
+        self.activity_regularizer = activity_regularizer
+        self.kernel_constraint = kernel_constraint
+        self.bias_constraint = bias_constraint
+        self.kernel = None
+        self.bias = None
+
+    def _add_kernel_and_bias(self, kernel_shape: Sequence[int], units: int) -> None:
+        """Create ``kernel`` (shape ``kernel_shape``) and, with ``use_bias``, ``bias [units]``."""
+        self.kernel = self.add_weight("kernel", kernel_shape, initializer=self.kernel_initializer,
+                                      regularizer=self.kernel_regularizer,
+                                      constraint=self.kernel_constraint)
+        if self.use_bias:
+            self.bias = self.add_weight("bias", [units], initializer=self.bias_initializer,
+                                        regularizer=self.bias_regularizer,
+                                        constraint=self.bias_constraint)
+
+
 class InputSpec:
     """TF1 ``tf.layers.InputSpec``: the expected rank/dtype/shape of a layer input
     (kept for API compatibility; the tfshare layers check their inputs in ``build``)."""

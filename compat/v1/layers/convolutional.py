@@ -13,9 +13,8 @@ from typing import Any, Callable, Optional
 import tensorflow as tf
 
 from tfshare.compat.v1.layers._base import (
-    Layer,
+    _KernelLayer,
     bad_argument,
-    get_activation,
     normalize_data_format,
     normalize_padding,
     normalize_tuple,
@@ -36,7 +35,7 @@ def to_channels_first(x: Any) -> Any:
     return tf.transpose(x, [0, rank - 1] + list(range(1, rank - 1)))
 
 
-class _Conv(Layer):
+class _Conv(_KernelLayer):
     """N-D convolution (``rank`` 1 or 2) followed by bias and activation.
 
     ``outputs = activation(conv(inputs, kernel) + bias)``; ``padding`` is
@@ -68,17 +67,11 @@ class _Conv(Layer):
         self.padding = normalize_padding(padding, allowed)
         self.data_format = normalize_data_format(data_format)
         self.dilation_rate = normalize_tuple(dilation_rate, n, "dilation_rate")
-        self.activation = get_activation(activation)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = kernel_initializer
-        self.bias_initializer = bias_initializer
-        self.kernel_regularizer = kernel_regularizer
-        self.bias_regularizer = bias_regularizer
-        self.activity_regularizer = activity_regularizer
-        self.kernel_constraint = kernel_constraint
-        self.bias_constraint = bias_constraint
-        self.kernel = None
-        self.bias = None
+        self._set_kernel_options(
+            activation=activation, use_bias=use_bias, kernel_initializer=kernel_initializer,
+            bias_initializer=bias_initializer, kernel_regularizer=kernel_regularizer,
+            bias_regularizer=bias_regularizer, activity_regularizer=activity_regularizer,
+            kernel_constraint=kernel_constraint, bias_constraint=bias_constraint)
 
     def _channels(self, input_shape: tf.TensorShape) -> int:
         input_shape = tf.TensorShape(input_shape)
@@ -100,13 +93,7 @@ class _Conv(Layer):
             shape = list(self.kernel_size) + [self.filters, channels]
         else:
             shape = list(self.kernel_size) + [channels, self.filters]
-        self.kernel = self.add_weight("kernel", shape, initializer=self.kernel_initializer,
-                                      regularizer=self.kernel_regularizer,
-                                      constraint=self.kernel_constraint)
-        if self.use_bias:
-            self.bias = self.add_weight("bias", [self.filters], initializer=self.bias_initializer,
-                                        regularizer=self.bias_regularizer,
-                                        constraint=self.bias_constraint)
+        self._add_kernel_and_bias(shape, self.filters)
 
     def _convolve(self, x: Any) -> Any:
         """``x`` channels-last -> convolved, channels-last."""

@@ -7,8 +7,8 @@ import tensorflow as tf
 
 from tfshare.compat.v1.layers._base import (
     Layer,
+    _KernelLayer,
     bad_argument,
-    get_activation,
     normalize_data_format,
 )
 
@@ -17,7 +17,7 @@ _v1 = tf.compat.v1
 __all__ = ["Dense", "dense", "Dropout", "dropout", "Flatten", "flatten"]
 
 
-class Dense(Layer):
+class Dense(_KernelLayer):
     """Densely connected layer: ``outputs = activation(inputs @ kernel + bias)``.
 
     Variables (TF1 names): ``<scope>/kernel [in, units]`` (initializer: the
@@ -50,17 +50,11 @@ class Dense(Layer):
         if isinstance(units, bool) or units_int <= 0 or units_int != units:
             raise ValueError(bad_argument("units", units, "a positive integer"))
         self.units = units_int
-        self.activation = get_activation(activation)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = kernel_initializer
-        self.bias_initializer = bias_initializer
-        self.kernel_regularizer = kernel_regularizer
-        self.bias_regularizer = bias_regularizer
-        self.activity_regularizer = activity_regularizer
-        self.kernel_constraint = kernel_constraint
-        self.bias_constraint = bias_constraint
-        self.kernel = None
-        self.bias = None
+        self._set_kernel_options(
+            activation=activation, use_bias=use_bias, kernel_initializer=kernel_initializer,
+            bias_initializer=bias_initializer, kernel_regularizer=kernel_regularizer,
+            bias_regularizer=bias_regularizer, activity_regularizer=activity_regularizer,
+            kernel_constraint=kernel_constraint, bias_constraint=bias_constraint)
 
     def build(self, input_shape: tf.TensorShape) -> None:
         input_shape = tf.TensorShape(input_shape)
@@ -68,13 +62,7 @@ class Dense(Layer):
             raise ValueError(
                 "The last dimension of the inputs to `Dense` should be defined. "
                 f"Found `None`. Received: inputs.shape={input_shape}")
-        self.kernel = self.add_weight(
-            "kernel", [int(input_shape[-1]), self.units], initializer=self.kernel_initializer,
-            regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
-        if self.use_bias:
-            self.bias = self.add_weight(
-                "bias", [self.units], initializer=self.bias_initializer,
-                regularizer=self.bias_regularizer, constraint=self.bias_constraint)
+        self._add_kernel_and_bias([int(input_shape[-1]), self.units], self.units)
 
     def call(self, inputs: Any) -> Any:
         inputs = tf.convert_to_tensor(inputs)
