@@ -2,7 +2,9 @@
 
 ``RNNCell`` (base contract), ``BasicRNNCell``, ``BasicLSTMCell``,
 ``LSTMCell``, ``GRUCell``, ``MultiRNNCell``, the wrappers ``DropoutWrapper``,
-``ResidualWrapper``, ``DeviceWrapper``, and ``LSTMStateTuple``. Each cell works
+``ResidualWrapper``, ``DeviceWrapper``, ``LSTMStateTuple``, and the
+``tf.contrib.rnn`` wrappers ``OutputProjectionWrapper``,
+``InputProjectionWrapper`` and ``EmbeddingWrapper``. Each cell works
 in Keras (``keras.layers.RNN``, models, ``fit``, ``.keras`` files) and as a TF1
 cell (TF1 drivers and programs, variables from ``tfshare.variables``).
 """
@@ -13,6 +15,7 @@ from tfshare.cells.lstm import BasicLSTMCell, LSTMCell
 from tfshare.cells.multi import MultiRNNCell
 from tfshare.cells.state import LSTMStateTuple
 from tfshare.cells.wrappers import DeviceWrapper, DropoutWrapper, ResidualWrapper
+from tfshare.cells.contrib import EmbeddingWrapper, InputProjectionWrapper, OutputProjectionWrapper
 
 __all__ = [
     "RNNCell",
@@ -26,4 +29,7 @@ __all__ = [
     "DropoutWrapper",
     "ResidualWrapper",
     "DeviceWrapper",
+    "OutputProjectionWrapper",
+    "InputProjectionWrapper",
+    "EmbeddingWrapper",
 ]
