@@ -192,6 +192,26 @@ def _loop_rest(cell: Any, inputs_tm: Any, out0: Any, state1: Any,
 _COMPILED: "weakref.WeakKeyDictionary[Any, Callable]" = weakref.WeakKeyDictionary()
 
 
+def _cells_base():
+    from tfshare.cells import base  # late: the cells package sits above the drivers
+
+    return base
+
+
+def _with_sequence_start(body: Callable, n_cells: int) -> Callable:
+    """``body`` preceded by ``begin_sequence`` of its first ``n_cells`` arguments
+    (the driver's cells): once per driver call, inside the driver's trace, so
+    variational dropout draws new noise per call (a no-op in graph mode)."""
+
+    def run(*args, **static):
+        base = _cells_base()
+        for cell in args[:n_cells]:
+            base.begin_sequence(cell)
+        return body(*args, **static)
+
+    return run
+
+
 def _compiled_loop(cell: Any) -> Callable:
     """A ``tf.function`` of :func:`_loop_rest` for ``cell``, cached per cell."""
     try:
@@ -204,9 +224,13 @@ def _compiled_loop(cell: Any) -> Callable:
         except TypeError:
             cell_ref = lambda: cell  # noqa: E731
 
-        def loop(inputs_tm, out0, state1, sequence_length, n_steps, scope_key):
+        def loop(inputs_tm, out0, state1, sequence_length, n_steps, scope_key, seq_state):
             del scope_key  # only part of the trace key: the cell may read another scope
-            return _loop_rest(cell_ref(), inputs_tm, out0, state1, sequence_length, n_steps)
+            c = cell_ref()
+            # the sequence's tensors (variational dropout noise) come in as
+            # arguments, so a cached trace never keeps those of an earlier call
+            with _cells_base().sequence_state_scope(c, seq_state):
+                return _loop_rest(c, inputs_tm, out0, state1, sequence_length, n_steps)
 
         fn = tf.function(loop, reduce_retracing=True, autograph=False)
         try:
@@ -251,7 +275,7 @@ def dynamic_loop(cell: Any, inputs_tm: Any, state: Any, sequence_length: Optiona
         if tf.executing_eagerly():
             flat_out, final_state = _compiled_loop(cell)(
                 inputs_tm, out0, state1, sequence_length, n_steps,
-                getattr(varscope, "name", ""))
+                getattr(varscope, "name", ""), _cells_base().sequence_state(cell))
         else:
             flat_out, final_state = _loop_rest(
                 cell, inputs_tm, out0, state1, sequence_length, n_steps)
@@ -355,8 +379,10 @@ def run_driver(cells: tuple, tag: str, varscope: Any, body: Callable, args: tupl
     sub-scopes are entered inside the function; their default-name counters are
     reset when the driver's scope exits, as in TF1, so nothing observable
     changes. ``key_extra`` (hashable) selects another cached function, e.g.
-    for global options read while tracing.
+    for global options read while tracing. Each call first calls
+    ``begin_sequence`` on every cell (inside the trace; no-op in graph mode).
     """
+    body = _with_sequence_start(body, len(cells))
     if not tf.executing_eagerly():
         return body(*cells, *args, **static)
     key = (tag, getattr(varscope, "name", ""), tuple(id(c) for c in cells), key_extra)

@@ -18,6 +18,7 @@ the cell's first call (or first ``build``):
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import inspect
 import numbers
@@ -30,7 +31,7 @@ import tensorflow as tf
 
 from tfshare import errors
 
-__all__ = ["RNNCell", "WeightSpec"]
+__all__ = ["RNNCell", "WeightSpec"]  # package-internal: begin_sequence, sequence_state
 
 
 @dataclasses.dataclass(frozen=True)
@@ -329,7 +330,25 @@ class RNNCell(keras.layers.Layer):
                 f"batch_size={batch_size}, dtype={dtype}")
         if dtype is None:
             dtype = self.compute_dtype
+        self.begin_sequence()  # Keras' RNN calls this at the start of every sequence
         return self.zero_state(batch_size, dtype)
+
+    # -- sequences -------------------------------------------------------------
+    def begin_sequence(self) -> None:
+        """Mark the start of a sequence (a new run of this cell over time).
+
+        Called by ``get_initial_state`` (so by ``keras.layers.RNN`` at each
+        call without ``initial_state``) and by the ``tfshare.rnn`` drivers once
+        per call. The base cell only forwards it to the cells it contains; a
+        variational ``DropoutWrapper`` draws its per-sequence noise here.
+        """
+        for child in self._sequence_children():
+            begin_sequence(child)
+
+    def _sequence_children(self) -> list:
+        """The cells this cell runs (a wrapper's ``cell``); MultiRNNCell overrides."""
+        child = getattr(self, "cell", None)
+        return [child] if child is not None and child is not self else []
 
     # -- calling -------------------------------------------------------------
     def __call__(self, inputs, state=None, scope=None, **kwargs):
@@ -520,6 +539,59 @@ class RNNCell(keras.layers.Layer):
         if self._reuse is not None and isinstance(self._reuse, bool):
             config["reuse"] = self._reuse
         return config
+
+
+# ---------------------------------------------------------------------------
+# per-sequence state (variational dropout noise), package-internal
+
+
+def begin_sequence(cell: Any) -> None:
+    """``cell.begin_sequence()`` if the cell has it (non-tfshare cells: no-op)."""
+    fn = getattr(cell, "begin_sequence", None)
+    if callable(fn):
+        fn()
+
+
+def _cell_tree(cell: Any) -> list:
+    """``cell`` and every cell inside it, depth first, each object once."""
+    out: list = []
+    seen: set = set()
+
+    def visit(c):
+        if id(c) in seen:
+            return
+        seen.add(id(c))
+        out.append(c)
+        children = getattr(c, "_sequence_children", None)
+        for child in (children() if callable(children) else []):
+            visit(child)
+
+    visit(cell)
+    return out
+
+
+def sequence_state(cell: Any) -> tuple:
+    """The per-sequence tensors of ``cell``'s tree valid in the current context
+    (one entry per cell of the tree, ``None`` where there is none), to pass
+    into a ``tf.function`` that runs more steps of the same sequence."""
+    return tuple(c._get_sequence_state() if hasattr(c, "_get_sequence_state") else None
+                 for c in _cell_tree(cell))
+
+
+@contextlib.contextmanager
+def sequence_state_scope(cell: Any, state: tuple):
+    """Inside a trace: make ``state`` (from :func:`sequence_state`, received as
+    function arguments) the current sequence of ``cell``'s tree; restored on exit."""
+    cells = _cell_tree(cell)
+    restore = []
+    try:
+        for c, s in zip(cells, state):
+            if s is not None and hasattr(c, "_set_sequence_state"):
+                restore.append((c, c._set_sequence_state(s)))
+        yield
+    finally:
+        for c, previous in reversed(restore):
+            c._restore_sequence_state(previous)
 
 
 def _is_symbolic(x: Any) -> bool:

@@ -61,6 +61,9 @@ class MultiRNNCell(RNNCell):
         """The sub-cells, in order."""
         return list(self._cells)
 
+    def _sequence_children(self) -> list:
+        return list(self._cells)
+
     @property
     def state_size(self):
         if self._state_is_tuple:

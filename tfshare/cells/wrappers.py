@@ -152,6 +152,48 @@ def _size_leaves(size: Any) -> list:
     return out
 
 
+class _NoiseDict(dict):
+    """The per-context noise of a wrapper; remembers whether it was set by hand
+    (``noise[kind] = value``), in which case it is used for every step, also
+    inside sequences (tests feed TF1's noise this way)."""
+
+    pinned = False
+
+    def __setitem__(self, key, value):
+        self.pinned = True
+        super().__setitem__(key, value)
+
+
+class _SequenceNoise:
+    """Untracked holder of a wrapper's current-sequence noise and the context
+    it was drawn in (``None``: eager; else the graph of the trace)."""
+
+    __slots__ = ("entry",)
+
+    def __init__(self):
+        self.entry = None  # (context, noise dict)
+
+
+def _current_context() -> Any:
+    return None if tf.executing_eagerly() else tf.compat.v1.get_default_graph()
+
+
+def _usable_here(context: Any) -> bool:
+    """Whether tensors made in ``context`` may be used in the current one: the
+    same eager context, or the same graph or one enclosing it (a
+    ``tf.while_loop`` body inside the trace that drew them)."""
+    if tf.executing_eagerly():
+        return context is None
+    if context is None:  # eager tensors in a trace would be frozen into it
+        return False
+    graph = tf.compat.v1.get_default_graph()
+    while graph is not None:
+        if graph is context:
+            return True
+        graph = getattr(graph, "outer_graph", None)
+    return False
+
+
 def _pack_like_sizes(size: Any, leaves: list) -> Any:
     it = iter(leaves)
 
@@ -176,9 +218,28 @@ class DropoutWrapper(_RNNCellWrapper):
     * Non-variational: a fresh mask every step (``tf.nn.dropout`` with the
       per-tensor seed ``md5(str(seed) + f"{prefix}_{i}")``).
     * ``variational_recurrent=True``: the noise ``U`` has shape ``[1, size]``
-      and is drawn **once per wrapper** (at construction; per graph in graph
-      mode, where each ``session.run`` re-samples it), so the same mask applies
-      to every time step and every batch entry.
+      (one tensor per input, state and output leaf), so one mask applies to
+      every time step and every batch entry of a sequence. When it is drawn:
+
+      - **Graph mode** (TF1 programs in a ``tf.Graph``): once per wrapper and
+        graph, as a graph op, exactly as TF1 -- every ``session.run`` draws a
+        new mask, shared by all steps (and all driver calls) of that run.
+      - **Eager mode and Keras** (``keras.layers.RNN``, ``model.fit``,
+        ``tf.function``): a fresh noise at the **start of each sequence**,
+        drawn in the current trace, so each call of a traced function
+        (each ``fit`` batch) gets new masks, as each ``session.run`` did in
+        TF1. A sequence starts at ``begin_sequence()``, which is called by
+        ``get_initial_state`` (so by ``keras.layers.RNN`` at every call
+        without ``initial_state``; propagated through ``MultiRNNCell`` and
+        nested wrappers) and by the ``tfshare.rnn`` drivers once per call.
+        Steps use the noise of the last sequence started in the same context
+        (eager, or the same trace / an enclosing one).
+      - Otherwise -- direct ``cell(x, state)`` calls with no sequence started
+        in the context, a ``keras.layers.RNN`` given ``initial_state`` or
+        ``stateful=True`` -- the noise drawn once per wrapper (at construction,
+        outside any trace) is used for every step of every call. Call
+        ``cell.begin_sequence()`` (or ``get_initial_state``) before a manual
+        loop to draw a new one.
     * By default the state filter never drops ``LSTMStateTuple.c``.
     * A Python keep probability of exactly 1 adds no op.
 
@@ -216,6 +277,7 @@ class DropoutWrapper(_RNNCellWrapper):
         self._seed = seed
         self._noise_dtype = _noise_dtype(dtype)
         self._noise_cache: dict = {}
+        object.__setattr__(self, "_sequence", _SequenceNoise())
         if self._variational_recurrent:
             if dtype is None:
                 raise ValueError("When variational_recurrent=True, dtype must be provided")
@@ -267,23 +329,65 @@ class DropoutWrapper(_RNNCellWrapper):
                                             dtype=self._noise_dtype))
         return _pack_like_sizes(size, leaves)
 
+    def _draw_noise(self) -> dict:
+        return {
+            "input": (self._draw(self._input_size, "input")
+                      if self._should_drop(self._input_keep_prob) else None),
+            "state": self._draw(self.cell.state_size, "state"),
+            "output": self._draw(self.cell.output_size, "output"),
+        }
+
     def _noise(self) -> dict:
-        """The variational noise of the current outer context (eager or graph)."""
+        """The per-wrapper variational noise of the current outer context (eager
+        or graph), drawn once outside any trace. Setting an entry of the
+        returned dict by hand pins it: it is then used for every step."""
         with tf.init_scope():
             graph = None if tf.executing_eagerly() else tf.compat.v1.get_default_graph()
             key = id(graph)
             entry = self._noise_cache.get(key)
             if entry is None or entry[0] is not graph:
                 with tf.name_scope("DropoutWrapperInit"):
-                    noise = {
-                        "input": (self._draw(self._input_size, "input")
-                                  if self._should_drop(self._input_keep_prob) else None),
-                        "state": self._draw(self.cell.state_size, "state"),
-                        "output": self._draw(self.cell.output_size, "output"),
-                    }
+                    noise = _NoiseDict(self._draw_noise())
                 entry = (graph, noise)
                 self._noise_cache[key] = entry
         return entry[1]
+
+    # -- sequences (eager / Keras mode) -----------------------------------------
+    def begin_sequence(self) -> None:
+        """Start a sequence: outside graph mode, draw fresh variational noise
+        in the current context (eager, or the trace being built), used by every
+        step of the sequence. A no-op in graph mode (TF1's per-graph noise),
+        without ``variational_recurrent``, or once the noise was set by hand."""
+        if (self._variational_recurrent
+                and tf.compat.v1.executing_eagerly_outside_functions()
+                and not self._noise().pinned):
+            with tf.name_scope("DropoutWrapperSequence"):
+                noise = self._draw_noise()
+            self._sequence.entry = (_current_context(), noise)
+        super().begin_sequence()
+
+    def _get_sequence_state(self) -> Optional[dict]:
+        entry = self._sequence.entry
+        if entry is not None and _usable_here(entry[0]):
+            return entry[1]
+        return None
+
+    def _set_sequence_state(self, noise: dict) -> Any:
+        previous = self._sequence.entry
+        self._sequence.entry = (_current_context(), noise)
+        return previous
+
+    def _restore_sequence_state(self, previous: Any) -> None:
+        self._sequence.entry = previous
+
+    def _step_noise(self) -> dict:
+        """The noise of this step: hand-set noise, else the current sequence's,
+        else the per-wrapper noise."""
+        noise = self._noise()
+        if noise.pinned:
+            return noise
+        current = self._get_sequence_state()
+        return noise if current is None else current
 
     def _dropout(self, values: Any, prefix: str, keep: Any, noise: Any, use_filter: bool) -> Any:
         counter = [0]
@@ -323,7 +427,7 @@ class DropoutWrapper(_RNNCellWrapper):
 
     def _wrapped_step(self, inputs, state, cell_call, training=None):
         active = training is None or (not isinstance(training, bool)) or training
-        noise = self._noise() if (active and self._variational_recurrent) else {}
+        noise = self._step_noise() if (active and self._variational_recurrent) else {}
         if active and self._should_drop(self._input_keep_prob):
             inputs = self._dropout(inputs, "input", self._input_keep_prob, noise.get("input"),
                                    use_filter=False)
