@@ -469,48 +469,6 @@ def _is_tanh(activation: Any) -> bool:
     return activation in (tf.math.tanh, tf.tanh, tf.nn.tanh, keras.activations.tanh)
 
 
-def _cell_weights(cell: Any, depth: int, dtype: Any) -> Optional[dict]:
-    """The cell's weights as ``{TF1 local name: tensor}``, created if needed.
-
-    Uses the cell's accessor ``cell._fast_path_weights(depth, dtype)`` when it has
-    one. Otherwise it does what the cell's first call does (tfshare.cells
-    contract, docs/interfaces.md): the mode is fixed at the first use (TF1 mode
-    when ``tf1_mode()`` is on); in TF1 mode each ``_weight_specs`` entry is
-    ``get_variable(path, ...)`` in the cell's captured variable scope; in Keras
-    mode the built cell's weights are used (an unbuilt Keras-mode cell → None).
-    """
-    accessor = getattr(cell, "_fast_path_weights", None)
-    if accessor is not None:
-        return accessor(depth, dtype)
-    from tfshare import variables as _vs
-    from tfshare.cells import base as _base
-
-    if cell._mode is None:
-        cell._mode = "tf1" if _base.in_tf1_mode() else "keras"
-    specs = cell._weight_specs(depth, dtype)
-    if cell._mode == "keras":
-        held = _base._Holder.get(cell).vars
-        if not cell.built or cell._input_depth != depth or any(s.path not in held for s in specs):
-            return None
-        return {s.path: _base._as_tensor(held[s.path]) for s in specs}
-    if cell._input_depth is not None and cell._input_depth != depth:
-        return None  # let the exact path raise its error
-    weights = {}
-    with cell._tf1_scope_context(None) as vs:
-        if cell._tf1_scope is None:
-            cell._tf1_scope = vs
-        if cell._input_depth is None:
-            cell._input_depth = depth
-        for spec in specs:
-            var = _vs.get_variable(spec.path, shape=list(spec.shape), dtype=dtype,
-                                   initializer=_base._tf1_initializer(spec.initializer),
-                                   trainable=spec.trainable)
-            if not any(var is w for w in cell._tf1_variables):
-                cell._tf1_variables.append(var)
-            weights[spec.path] = _base._as_tensor(var)
-    return weights
-
-
 def fast_dynamic_rnn(cell: Any, inputs_time_major: Any, initial_state: Any,
                      sequence_length: Any = None) -> Optional[Tuple[Any, Any]]:
     """The fast path of ``dynamic_rnn``, or ``None`` when it does not apply.
@@ -544,7 +502,7 @@ def fast_dynamic_rnn(cell: Any, inputs_time_major: Any, initial_state: Any,
     if kind is GRUCell:
         if not tf.is_tensor(initial_state) or initial_state.dtype != x.dtype:
             return None
-        weights = _cell_weights(cell, depth, x.dtype)
+        weights = cell._fast_path_weights(depth, x.dtype)
         if weights is None or any(w.dtype != x.dtype for w in weights.values()):
             return None
         outputs, h = gru_sequence(x, weights["gates/kernel"], weights["gates/bias"],
@@ -563,7 +521,7 @@ def fast_dynamic_rnn(cell: Any, inputs_time_major: Any, initial_state: Any,
         c0, h0 = initial_state[:, :units], initial_state[:, units:units + h_dim]
     if not (tf.is_tensor(c0) and tf.is_tensor(h0)) or c0.dtype != x.dtype or h0.dtype != x.dtype:
         return None
-    weights = _cell_weights(cell, depth, x.dtype)
+    weights = cell._fast_path_weights(depth, x.dtype)
     if weights is None or any(w.dtype != x.dtype for w in weights.values()):
         return None
     peep = {}

@@ -437,17 +437,48 @@ class RNNCell(keras.layers.Layer):
             depth = int(inputs.shape[-1])
             if self._input_depth is None:
                 self._input_depth = depth
-            weights = {}
-            for spec in self._weight_specs(depth, inputs.dtype):
-                var = v.get_variable(spec.path, shape=list(spec.shape), dtype=inputs.dtype,
-                                     initializer=_tf1_initializer(spec.initializer),
-                                     trainable=spec.trainable)
-                if not any(var is w for w in self._tf1_variables):
-                    self._tf1_variables.append(var)
-                weights[spec.path] = _as_tensor(var)
+            weights = self._tf1_weights(depth, inputs.dtype)
             canonical = self._canonical_state(state)
             output, new_state = self._step(inputs, canonical, weights)
             return output, self._match_state(state, new_state)
+
+    def _tf1_weights(self, depth: int, dtype: Any) -> dict:
+        """TF1 mode: ``get_variable`` every weight in the current (the cell's) scope."""
+        v = _variables_module()
+        weights = {}
+        for spec in self._weight_specs(depth, dtype):
+            var = v.get_variable(spec.path, shape=list(spec.shape), dtype=dtype,
+                                 initializer=_tf1_initializer(spec.initializer),
+                                 trainable=spec.trainable)
+            if not any(var is w for w in self._tf1_variables):
+                self._tf1_variables.append(var)
+            weights[spec.path] = _as_tensor(var)
+        return weights
+
+    def _fast_path_weights(self, depth: int, dtype: Any) -> Optional[dict]:
+        """The weights as ``{TF1 local name: tensor}`` for ``tfshare.fastpath``.
+
+        Creates (or reuses) them exactly as the cell's first call would: the mode
+        is fixed now if it is not yet; in TF1 mode each weight is ``get_variable``
+        in the cell's captured scope. Returns None when the cell cannot supply
+        them: an unbuilt Keras-mode cell, or an input depth other than the built
+        one (the exact path then raises its error).
+        """
+        if self._mode is None:
+            self._mode = "tf1" if in_tf1_mode() else "keras"
+        if self._input_depth is not None and self._input_depth != depth:
+            return None
+        if self._mode == "keras":
+            held = _Holder.get(self).vars
+            specs = self._weight_specs(depth, dtype)
+            if not self.built or any(s.path not in held for s in specs):
+                return None
+            return {s.path: _as_tensor(held[s.path]) for s in specs}
+        with self._tf1_scope_context(None) as vs:
+            if self._tf1_scope is None:
+                self._tf1_scope = vs
+            self._input_depth = depth
+            return self._tf1_weights(depth, dtype)
 
     def _tf1_variable_list(self) -> list:
         return list(self._tf1_variables)
