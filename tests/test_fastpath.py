@@ -100,6 +100,7 @@ LSTM_CONFIGS = [
     dict(forget_bias=0.3, peep=True),
     dict(forget_bias=1.0, peep=True, cell_clip=0.2),
     dict(forget_bias=0.5, proj=3),
+    dict(forget_bias=0.7, cell_clip=0.2, proj=3, proj_clip=0.15),  # clips without peepholes
     dict(forget_bias=1.0, peep=True, cell_clip=0.25, proj=3, proj_clip=0.1),
 ]
 

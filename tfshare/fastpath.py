@@ -21,8 +21,14 @@ What makes it fast (each measured in ``benchmarks/bench_rnn.py`` before being ke
 * Each intermediate the backward pass needs is stored once per step (no duplicates
   when there is no mask or clip) and read back by indexing the stacked tensor.
 * ``sequence_length`` is a ``[T, B, 1]`` boolean mask built once; a step selects
-  ``new if t < length else old`` with ``tf.where`` (so frozen states and zero
-  outputs are exact), and the backward pass routes the state gradient the same way.
+  ``new if t < length else old`` with ``tf.where`` (so frozen states are exact),
+  the outputs past each length are zeroed by ONE ``tf.where`` over all steps after
+  the loop, and the backward pass routes the state gradient the same way.
+* Per-step work is kept small: ``forget_bias`` is folded into the bias once, the
+  backward pass computes its per-step gate coefficients (``g·σ'(i)``, ``tanh(c)``,
+  ...) for all steps at once before its loop. One-sigmoid-for-all-gates
+  (``tanh(j) = 2σ(2j) − 1``) and ``parallel_iterations`` 1 or 32 were measured and
+  not kept (slower or no change).
 * The loop is a ``tf.function`` (``reduce_retracing=True``). XLA compilation
   (``jit_compile``) is an option, :func:`set_fast_path_options`: it fuses the
   per-step element-wise work; see ``benchmarks/README.md`` for when it wins.
@@ -136,6 +142,13 @@ def _lstm_core(x, kernel, bias, c0, h0, mask, peep, *, depth, forget_bias, use_p
     ``peep`` is ``[w_i, w_f, w_o]`` (or zeros), ``proj`` the projection kernel (or
     a 1x1 dummy when ``num_proj`` is off); ``mask`` is ``[T, B, 1]`` bool or None.
     Returns ``(outputs [T, B, H], c_T, h_T)``.
+
+    Per step the forward loop stores the four activated gates, the new cell state
+    and the output (plus ``cn`` with ``cell_clip`` and ``m``, ``r`` with a
+    projection); ``forget_bias`` is added to the ``f`` columns of the bias once.
+    The backward pass recomputes ``tanh(c)`` and the per-step gate coefficients
+    (``g·σ'(i)``, ``i·tanh'(g)``, ``c_prev·σ'(f)``, ``tanh(c)·σ'(o)``,
+    ``o·tanh'(c)``) for all steps at once, outside its loop.
     """
     has_mask = mask is not None
     has_proj = proj is not None
@@ -145,36 +158,31 @@ def _lstm_core(x, kernel, bias, c0, h0, mask, peep, *, depth, forget_bias, use_p
         dtype = x.dtype
         steps = tf.shape(x)[0]
         kx, kh = kernel[:depth], kernel[depth:]
-        fb = tf.constant(forget_bias, dtype)
-        zx = _flat_matmul(x, kx) + bias
-        # What the backward pass needs, without duplicates: c_out is cc and h_out is
-        # y when there is no mask; cn is cc when there is no cell_clip.
-        names = ["i", "f", "g", "o", "tc", "c", "y"]
+        units = tf.shape(c0)[1]
+        # forget_bias is added to the f columns of the bias once, outside the loop
+        b4 = tf.reshape(bias, [4, units]) + tf.constant([[0.0], [0.0], [forget_bias], [0.0]], dtype)
+        zx = _flat_matmul(x, kx) + tf.reshape(b4, [-1])
+        names = ["i", "g", "f", "o", "c", "h"]
         if cell_clip is not None:
             names.append("cn")
-        if has_mask:
-            names.append("h")
-            if use_peepholes:
-                names.append("cc")
         if has_proj:
             names += ["m", "r"]
-        out_tas = {n: _ta(dtype, steps) for n in names}
+        out_tas = tuple(_ta(dtype, steps) for _ in names)
+        zero = tf.zeros((), dtype)
 
         def step(t, c, h, tas):
-            z = zx[t] + tf.matmul(h, kh)
-            zi, zj, zf, zo = tf.split(z, 4, axis=1)
+            zi, zj, zf, zo = tf.split(zx[t] + tf.matmul(h, kh), 4, axis=1)
             if use_peepholes:
                 i = tf.sigmoid(zi + w_i * c)
-                f = tf.sigmoid(zf + fb + w_f * c)
+                f = tf.sigmoid(zf + w_f * c)
             else:
                 i = tf.sigmoid(zi)
-                f = tf.sigmoid(zf + fb)
+                f = tf.sigmoid(zf)
             g = tf.tanh(zj)
             cn = f * c + i * g
             cc = tf.clip_by_value(cn, -cell_clip, cell_clip) if cell_clip is not None else cn
             o = tf.sigmoid(zo + w_o * cc) if use_peepholes else tf.sigmoid(zo)
-            tc = tf.tanh(cc)
-            m = o * tc
+            m = o * tf.tanh(cc)
             if has_proj:
                 r = tf.matmul(m, proj_k)
                 hn = tf.clip_by_value(r, -proj_clip, proj_clip) if proj_clip is not None else r
@@ -184,34 +192,39 @@ def _lstm_core(x, kernel, bias, c0, h0, mask, peep, *, depth, forget_bias, use_p
                 mk = mask[t]
                 c_out = tf.where(mk, cc, c)
                 h_out = tf.where(mk, hn, h)
-                y = tf.where(mk, hn, tf.zeros_like(hn))
             else:
-                c_out, h_out, y = cc, hn, hn
-            vals = {"i": i, "f": f, "g": g, "o": o, "cn": cn, "cc": cc, "tc": tc, "c": c_out,
-                    "h": h_out, "y": y}
+                c_out, h_out = cc, hn
+            vals = {"i": i, "g": g, "f": f, "o": o, "c": c_out, "h": h_out, "cn": cn}
             if has_proj:
                 vals["m"] = m
                 vals["r"] = r
-            tas = {n: tas[n].write(t, vals[n]) for n in names}
+            tas = tuple(ta.write(t, vals[n]) for ta, n in zip(tas, names))
             return t + 1, c_out, h_out, tas
 
         _, c_last, h_last, tas = tf.while_loop(
             lambda t, *_: t < steps, step, (tf.constant(0), c0, h0, out_tas),
             maximum_iterations=steps)
-        st = {n: tas[n].stack() for n in names}
-        st.setdefault("cn", st.get("cc", st["c"]))
-        st.setdefault("cc", st["c"])
-        st.setdefault("h", st["y"])
-        outputs = st["y"]
+        st = {n: ta.stack() for n, ta in zip(names, tas)}
+        # outputs past a sequence's length are zero: one select over all steps
+        outputs = tf.where(mask, st["h"], zero) if has_mask else st["h"]
 
         def grad(dy, dc_last, dh_last):
+            # Steps past a sequence's length get exactly zero gradients, so there the
+            # stored values only need to be finite: tanh(c_out) stands for tanh(cc).
             dy = tf.zeros_like(outputs) if dy is None else dy
-            i_s, f_s, g_s, o_s = st["i"], st["f"], st["g"], st["o"]
+            i_s, g_s, f_s, o_s = st["i"], st["g"], st["f"], st["o"]
             c_prev_s = _shift_in(c0, st["c"])
-            seqs = {"i": i_s, "f": f_s, "g": g_s, "o": o_s, "cn": st["cn"], "tc": st["tc"],
-                    "cp": c_prev_s, "dy": dy}
+            tc_s = tf.tanh(st["c"])
+            q_i = g_s * _sig_grad(i_s)
+            q_j = i_s * _tanh_grad(g_s)
+            q_f = c_prev_s * _sig_grad(f_s)
+            q_o = tc_s * _sig_grad(o_s)
+            b_o = o_s * _tanh_grad(tc_s)
+            seqs = [dy, q_i, q_j, q_f, q_o, b_o, f_s]
+            if cell_clip is not None:
+                seqs.append(tf.abs(st["cn"]) <= cell_clip)
             if has_proj and proj_clip is not None:
-                seqs["r"] = st["r"]
+                seqs.append(tf.abs(st["r"]) <= proj_clip)
             dz_ta = _ta(dtype, steps)
             dr_ta = _ta(dtype, steps) if has_proj else None
             khT = tf.transpose(kh)
@@ -221,41 +234,38 @@ def _lstm_core(x, kernel, bias, c0, h0, mask, peep, *, depth, forget_bias, use_p
 
             def bstep(k, dc, dh, dz_ta, dr_ta):
                 t = steps - 1 - k
-                dh_new = dh + seqs["dy"][t]
+                vals = [s[t] for s in seqs]
+                dy_t, qi, qj, qf, qo, bo, f = vals[:7]
+                rest = vals[7:]
+                dh_new = dh + dy_t
                 dc_new = dc
                 if has_mask:
                     mk = mask[t]
-                    zero_h = tf.zeros_like(dh)
-                    zero_c = tf.zeros_like(dc)
-                    dh_pass = tf.where(mk, zero_h, dh)
-                    dc_pass = tf.where(mk, zero_c, dc)
-                    dh_new = tf.where(mk, dh_new, zero_h)
-                    dc_new = tf.where(mk, dc_new, zero_c)
-                i, f, g, o = (seqs[n][t] for n in ("i", "f", "g", "o"))
-                tc, cp = seqs["tc"][t], seqs["cp"][t]
+                    dh_pass = tf.where(mk, zero, dh)
+                    dc_pass = tf.where(mk, zero, dc)
+                    dh_new = tf.where(mk, dh_new, zero)
+                    dc_new = tf.where(mk, dc_new, zero)
+                clip_ok = rest.pop(0) if cell_clip is not None else None
                 if has_proj:
                     dr = dh_new
                     if proj_clip is not None:
-                        r = seqs["r"][t]
-                        dr = tf.where(tf.abs(r) <= proj_clip, dr, tf.zeros_like(dr))
+                        dr = tf.where(rest.pop(0), dr, zero)
                     dr_ta = dr_ta.write(t, dr)
                     dm = tf.matmul(dr, projT)
                 else:
                     dm = dh_new
-                dzo = dm * tc * _sig_grad(o)
-                dcc = dc_new + dm * o * _tanh_grad(tc)
+                dzo = dm * qo
+                dcc = dc_new + dm * bo
                 if use_peepholes:
                     dcc = dcc + dzo * w_o
                 if cell_clip is not None:
-                    cn = seqs["cn"][t]
-                    dcc = tf.where(tf.abs(cn) <= cell_clip, dcc, tf.zeros_like(dcc))
-                dzi = dcc * g * _sig_grad(i)
-                dzj = dcc * i * _tanh_grad(g)
-                dzf = dcc * cp * _sig_grad(f)
+                    dcc = tf.where(clip_ok, dcc, zero)
+                dzi = dcc * qi
+                dzf = dcc * qf
                 dc_prev = dcc * f
                 if use_peepholes:
                     dc_prev = dc_prev + dzi * w_i + dzf * w_f
-                dz = tf.concat([dzi, dzj, dzf, dzo], axis=1)
+                dz = tf.concat([dzi, dcc * qj, dzf, dzo], axis=1)
                 dh_prev = tf.matmul(dz, khT)
                 if has_mask:
                     dh_prev = dh_prev + dh_pass
@@ -276,7 +286,7 @@ def _lstm_core(x, kernel, bias, c0, h0, mask, peep, *, depth, forget_bias, use_p
                 dzi, _, dzf, dzo = tf.split(dz, 4, axis=2)
                 dwi = tf.reduce_sum(dzi * c_prev_s, axis=[0, 1])
                 dwf = tf.reduce_sum(dzf * c_prev_s, axis=[0, 1])
-                dwo = tf.reduce_sum(dzo * st["cc"], axis=[0, 1])
+                dwo = tf.reduce_sum(dzo * st["c"], axis=[0, 1])
             else:
                 dwi = dwf = dwo = tf.zeros_like(w_i)
             dproj = _flat_tmatmul(st["m"], dr_ta.stack()) if has_proj else tf.zeros_like(proj_k)
@@ -300,7 +310,9 @@ def _lstm_core(x, kernel, bias, c0, h0, mask, peep, *, depth, forget_bias, use_p
 def _gru_core(x, gate_kernel, gate_bias, cand_kernel, cand_bias, h0, mask, depth):
     """Forward + custom backward of the TF1 GRU over time-major ``x``.
 
-    Returns ``(outputs [T, B, U], h_T)``.
+    Returns ``(outputs [T, B, U], h_T)``. Per step the forward loop stores the
+    gates ``[r, u]`` as one tensor, the candidate and the output; the backward pass
+    recomputes ``r⊙h_prev`` for all steps at once.
     """
     has_mask = mask is not None
 
@@ -312,49 +324,47 @@ def _gru_core(x, gate_kernel, gate_bias, cand_kernel, cand_bias, h0, mask, depth
         kcx, kch = cand_kernel[:depth], cand_kernel[depth:]
         zg = _flat_matmul(x, kgx) + gate_bias
         zc = _flat_matmul(x, kcx) + cand_bias
-        names = ["r", "u", "cc", "rh", "y"] + (["h"] if has_mask else [])
-        out_tas = {n: _ta(dtype, steps) for n in names}
+        zero = tf.zeros((), dtype)
 
-        def step(t, h, tas):
+        def step(t, h, g_ta, c_ta, y_ta):
             gates = tf.sigmoid(zg[t] + tf.matmul(h, kgh))
             r, u = tf.split(gates, 2, axis=1)
-            rh = r * h
-            cc = tf.tanh(zc[t] + tf.matmul(rh, kch))
-            hn = u * h + (1 - u) * cc
-            if has_mask:
-                mk = mask[t]
-                h_out = tf.where(mk, hn, h)
-                y = tf.where(mk, hn, tf.zeros_like(hn))
-            else:
-                h_out = y = hn
-            vals = {"r": r, "u": u, "cc": cc, "rh": rh, "h": h_out, "y": y}
-            return t + 1, h_out, {n: tas[n].write(t, vals[n]) for n in names}
+            cc = tf.tanh(zc[t] + tf.matmul(r * h, kch))
+            hn = cc + u * (h - cc)
+            h_out = tf.where(mask[t], hn, h) if has_mask else hn
+            return t + 1, h_out, g_ta.write(t, gates), c_ta.write(t, cc), y_ta.write(t, h_out)
 
-        _, h_last, tas = tf.while_loop(lambda t, *_: t < steps, step,
-                                       (tf.constant(0), h0, out_tas), maximum_iterations=steps)
-        st = {n: tas[n].stack() for n in names}
-        st.setdefault("h", st["y"])
+        _, h_last, g_ta, c_ta, y_ta = tf.while_loop(
+            lambda t, *_: t < steps, step,
+            (tf.constant(0), h0, _ta(dtype, steps), _ta(dtype, steps), _ta(dtype, steps)),
+            maximum_iterations=steps)
+        gates_s, cc_s, h_s = g_ta.stack(), c_ta.stack(), y_ta.stack()
+        # outputs past a sequence's length are zero: one select over all steps
+        outputs = tf.where(mask, h_s, zero) if has_mask else h_s
 
         def grad(dy, dh_last):
-            dy = tf.zeros_like(st["y"]) if dy is None else dy
-            h_prev_s = _shift_in(h0, st["h"])
-            seqs = {"r": st["r"], "u": st["u"], "cc": st["cc"], "hp": h_prev_s, "dy": dy}
+            dy = tf.zeros_like(outputs) if dy is None else dy
+            h_prev_s = _shift_in(h0, h_s)
+            r_s, u_s = tf.split(gates_s, 2, axis=2)
+            rh_s = r_s * h_prev_s
+            q_u = (h_prev_s - cc_s) * _sig_grad(u_s)
+            q_a = (1 - u_s) * _tanh_grad(cc_s)
+            q_r = h_prev_s * _sig_grad(r_s)
+            seqs = (dy, q_u, q_a, q_r, r_s, u_s)
             kghT, kchT = tf.transpose(kgh), tf.transpose(kch)
             dh_last = tf.zeros_like(h0) if dh_last is None else dh_last
 
             def bstep(k, dh, dg_ta, da_ta):
                 t = steps - 1 - k
-                dhn = dh + seqs["dy"][t]
+                dy_t, qu, qa, qr, r, u = (s[t] for s in seqs)
+                dhn = dh + dy_t
                 if has_mask:
                     mk = mask[t]
-                    zero = tf.zeros_like(dh)
                     dh_pass = tf.where(mk, zero, dh)
                     dhn = tf.where(mk, dhn, zero)
-                r, u, cc, hp = (seqs[n][t] for n in ("r", "u", "cc", "hp"))
-                du = dhn * (hp - cc)
-                da = dhn * (1 - u) * _tanh_grad(cc)
+                da = dhn * qa
                 drh = tf.matmul(da, kchT)
-                dg = tf.concat([drh * hp * _sig_grad(r), du * _sig_grad(u)], axis=1)
+                dg = tf.concat([drh * qr, dhn * qu], axis=1)
                 dh_prev = dhn * u + drh * r + tf.matmul(dg, kghT)
                 if has_mask:
                     dh_prev = dh_prev + dh_pass
@@ -366,11 +376,11 @@ def _gru_core(x, gate_kernel, gate_bias, cand_kernel, cand_bias, h0, mask, depth
                 maximum_iterations=steps)
             dg, da = dg_ta.stack(), da_ta.stack()
             dgk = tf.concat([_flat_tmatmul(x, dg), _flat_tmatmul(h_prev_s, dg)], 0)
-            dck = tf.concat([_flat_tmatmul(x, da), _flat_tmatmul(st["rh"], da)], 0)
+            dck = tf.concat([_flat_tmatmul(x, da), _flat_tmatmul(rh_s, da)], 0)
             dx = _flat_matmul(dg, tf.transpose(kgx)) + _flat_matmul(da, tf.transpose(kcx))
             return (dx, dgk, tf.reduce_sum(dg, axis=[0, 1]), dck, tf.reduce_sum(da, axis=[0, 1]), dh0)
 
-        return (st["y"], h_last), grad
+        return (outputs, h_last), grad
 
     return run(x, gate_kernel, gate_bias, cand_kernel, cand_bias, h0)
 
