@@ -246,6 +246,9 @@ def _in_scope(name, call):
 class Worker:
     def __init__(self, backend: str, cases):
         env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="")
+        # Idle OpenMP threads must not spin: a worker's spinning threads would steal
+        # the cores from the row timed next in the round-robin.
+        env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         if backend == "legacy":
             env["TF_USE_LEGACY_KERAS"] = "1"
         spec = [{"name": c.name, "shape": list(c.shape), "cell": c.cell, "seq": c.seq} for c in cases]
