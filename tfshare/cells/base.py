@@ -194,6 +194,26 @@ def call_accepts_training(layer: Any) -> bool:
         return False
 
 
+class CellDelegate:
+    """Mixin of the wrappers: ``state_size``, ``output_size`` and ``zero_state``
+    are the wrapped ``self.cell``'s (``zero_state`` under ``<Wrapper>ZeroState``)."""
+
+    @property
+    def state_size(self):
+        return self.cell.state_size
+
+    @property
+    def output_size(self):
+        return self.cell.output_size
+
+    def zero_state(self, batch_size, dtype):
+        """The wrapped cell's zero state, under ``<Wrapper>ZeroState``."""
+        with tf.name_scope(type(self).__name__ + "ZeroState"):
+            if hasattr(self.cell, "zero_state"):
+                return self.cell.zero_state(batch_size, dtype)
+            return self.cell.get_initial_state(batch_size=batch_size, dtype=dtype)
+
+
 class _WeightGroup(keras.layers.Layer):
     """A sub-layer holding the weights under one extra path level
     (``gates``, ``candidate``, ``projection``)."""

@@ -36,7 +36,8 @@ import keras
 import tensorflow as tf
 
 from tfshare import errors
-from tfshare.cells.base import (RNNCell, WeightSpec, _as_tensor, _Holder, _tf1_initializer,
+from tfshare.cells.base import (CellDelegate, RNNCell, WeightSpec, _as_tensor, _Holder,
+                                _tf1_initializer,
                                 _variables_module, call_accepts_training, check_positive_int,
                                 get_initializer, serialize_activation, serialize_initializer)
 
@@ -81,7 +82,7 @@ def _deserialize_activation(activation: Any, custom_objects=None) -> Any:
     return activation
 
 
-class _ScopedWrapper(RNNCell):
+class _ScopedWrapper(CellDelegate, RNNCell):
     """Common plumbing of the wrappers that own variables and a scope level.
 
     Subclasses implement ``_wrapped_step(inputs, state, cell_call,
@@ -95,22 +96,6 @@ class _ScopedWrapper(RNNCell):
         _check_cell(cell)
         super().__init__(reuse=reuse, **kwargs)
         self.cell = cell
-
-    # -- sizes and states ------------------------------------------------------
-    @property
-    def state_size(self):
-        return self.cell.state_size
-
-    @property
-    def output_size(self):
-        return self.cell.output_size
-
-    def zero_state(self, batch_size, dtype):
-        """The wrapped cell's zero state, under ``<Wrapper>ZeroState``."""
-        with tf.name_scope(type(self).__name__ + "ZeroState"):
-            if hasattr(self.cell, "zero_state"):
-                return self.cell.zero_state(batch_size, dtype)
-            return self.cell.get_initial_state(batch_size=batch_size, dtype=dtype)
 
     def _wrapped_step(self, inputs, state, cell_call: Callable, weights_for: WeightsFor):
         raise NotImplementedError

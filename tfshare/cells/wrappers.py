@@ -16,35 +16,20 @@ from typing import Any, Callable, Optional
 import keras
 import tensorflow as tf
 
-from tfshare.cells.base import (RNNCell, _same_structure, assert_like_rnncell,
+from tfshare.cells.base import (CellDelegate, RNNCell, _same_structure, assert_like_rnncell,
                                 call_accepts_training, match_structure)
 from tfshare.cells.state import LSTMStateTuple
 
 __all__ = ["DropoutWrapper", "ResidualWrapper", "DeviceWrapper"]
 
 
-class _RNNCellWrapper(RNNCell):
+class _RNNCellWrapper(CellDelegate, RNNCell):
     """Common wrapper plumbing: delegation of sizes and states, no scope level."""
 
     def __init__(self, cell: Any, **kwargs):
         assert_like_rnncell("cell", cell)
         super().__init__(**kwargs)
         self.cell = cell
-
-    @property
-    def state_size(self):
-        return self.cell.state_size
-
-    @property
-    def output_size(self):
-        return self.cell.output_size
-
-    def zero_state(self, batch_size, dtype):
-        """The wrapped cell's zero state, under ``<Wrapper>ZeroState``."""
-        with tf.name_scope(type(self).__name__ + "ZeroState"):
-            if hasattr(self.cell, "zero_state"):
-                return self.cell.zero_state(batch_size, dtype)
-            return self.cell.get_initial_state(batch_size=batch_size, dtype=dtype)
 
     def _wrapped_step(self, inputs, state, cell_call: Callable, training=None):
         """Run ``cell_call(inputs, state)`` with this wrapper's additions."""
