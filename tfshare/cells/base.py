@@ -213,6 +213,19 @@ class CellDelegate:
                 return self.cell.zero_state(batch_size, dtype)
             return self.cell.get_initial_state(batch_size=batch_size, dtype=dtype)
 
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config["cell"] = keras.saving.serialize_keras_object(self.cell)
+        return config
+
+    @staticmethod
+    def _config_with_cell(config: dict, custom_objects=None) -> dict:
+        """A copy of ``config`` whose serialized ``cell`` is deserialized."""
+        config = dict(config)
+        config["cell"] = keras.saving.deserialize_keras_object(config["cell"],
+                                                               custom_objects=custom_objects)
+        return config
+
 
 class _WeightGroup(keras.layers.Layer):
     """A sub-layer holding the weights under one extra path level

@@ -196,16 +196,9 @@ class _ScopedWrapper(CellDelegate, RNNCell):
         return out
 
     # -- serialization --------------------------------------------------------
-    def get_config(self) -> dict:
-        config = super().get_config()
-        config["cell"] = keras.saving.serialize_keras_object(self.cell)
-        return config
-
     @classmethod
     def from_config(cls, config: dict, custom_objects=None):
-        config = dict(config)
-        config["cell"] = keras.saving.deserialize_keras_object(config["cell"],
-                                                               custom_objects=custom_objects)
+        config = cls._config_with_cell(config, custom_objects)
         if "activation" in config:
             config["activation"] = _deserialize_activation(config["activation"], custom_objects)
         if config.get("initializer") is not None:

@@ -76,16 +76,9 @@ class _RNNCellWrapper(CellDelegate, RNNCell):
     def _tf1_variable_list(self) -> list:
         return list(self.cell.weights)
 
-    def get_config(self) -> dict:
-        config = super().get_config()
-        config["cell"] = keras.saving.serialize_keras_object(self.cell)
-        return config
-
     @classmethod
     def from_config(cls, config: dict, custom_objects=None):
-        config = dict(config)
-        config["cell"] = keras.saving.deserialize_keras_object(config["cell"],
-                                                               custom_objects=custom_objects)
+        config = cls._config_with_cell(config, custom_objects)
         for key in cls._function_args:
             if config.get(key) is not None:
                 config[key] = keras.saving.deserialize_keras_object(config[key],
