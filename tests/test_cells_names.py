@@ -435,3 +435,22 @@ def test_custom_subclass_gets_snake_case_scope(mode):
             cell, names = go()
     assert names == ["rnn/my_cell/w:0"]
     assert [v.name for v in cell.trainable_weights] == ["rnn/my_cell/w:0"]
+
+
+def test_second_model_in_one_process_keeps_tf1_paths():
+    """Unnamed cells take their TF1 name as Keras layer name, not Keras' per-session
+    counter (``lstm_cell_3``): a second model built in the same process, without
+    ``clear_session``, has the same weight paths, so the same TF1 checkpoint fits."""
+    def build():
+        cell = tfshare.MultiRNNCell([tfshare.BasicLSTMCell(3), tfshare.BasicLSTMCell(3)])
+        layer = keras.layers.RNN(cell, name="rnn")
+        layer(np.zeros((1, 2, 4), np.float32))
+        return [w.path for w in layer.weights]
+
+    first, second = build(), build()
+    assert first == second == [
+        "rnn/multi_rnn_cell/cell_0/basic_lstm_cell/kernel",
+        "rnn/multi_rnn_cell/cell_0/basic_lstm_cell/bias",
+        "rnn/multi_rnn_cell/cell_1/basic_lstm_cell/kernel",
+        "rnn/multi_rnn_cell/cell_1/basic_lstm_cell/bias",
+    ]
