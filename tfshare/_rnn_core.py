@@ -24,6 +24,8 @@ from typing import Any, Callable, Optional, Sequence
 
 import tensorflow as tf
 
+from tfshare.cells import base as _cell_base
+
 nest = tf.nest
 
 __all__: list = []
@@ -192,21 +194,14 @@ def _loop_rest(cell: Any, inputs_tm: Any, out0: Any, state1: Any,
 _COMPILED: "weakref.WeakKeyDictionary[Any, Callable]" = weakref.WeakKeyDictionary()
 
 
-def _cells_base():
-    from tfshare.cells import base  # late: the cells package sits above the drivers
-
-    return base
-
-
 def _with_sequence_start(body: Callable, n_cells: int) -> Callable:
     """``body`` preceded by ``begin_sequence`` of its first ``n_cells`` arguments
     (the driver's cells): once per driver call, inside the driver's trace, so
     variational dropout draws new noise per call (a no-op in graph mode)."""
 
     def run(*args, **static):
-        base = _cells_base()
         for cell in args[:n_cells]:
-            base.begin_sequence(cell)
+            _cell_base.begin_sequence(cell)
         return body(*args, **static)
 
     return run
@@ -229,7 +224,7 @@ def _compiled_loop(cell: Any) -> Callable:
             c = cell_ref()
             # the sequence's tensors (variational dropout noise) come in as
             # arguments, so a cached trace never keeps those of an earlier call
-            with _cells_base().sequence_state_scope(c, seq_state):
+            with _cell_base.sequence_state_scope(c, seq_state):
                 return _loop_rest(c, inputs_tm, out0, state1, sequence_length, n_steps)
 
         fn = tf.function(loop, reduce_retracing=True, autograph=False)
@@ -275,7 +270,7 @@ def dynamic_loop(cell: Any, inputs_tm: Any, state: Any, sequence_length: Optiona
         if tf.executing_eagerly():
             flat_out, final_state = _compiled_loop(cell)(
                 inputs_tm, out0, state1, sequence_length, n_steps,
-                getattr(varscope, "name", ""), _cells_base().sequence_state(cell))
+                getattr(varscope, "name", ""), _cell_base.sequence_state(cell))
         else:
             flat_out, final_state = _loop_rest(
                 cell, inputs_tm, out0, state1, sequence_length, n_steps)

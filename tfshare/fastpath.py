@@ -53,6 +53,8 @@ from typing import Any, Optional, Tuple
 
 import tensorflow as tf
 
+from tfshare.cells import BasicLSTMCell, GRUCell, LSTMCell, LSTMStateTuple
+
 __all__ = ["set_fast_path_options", "get_fast_path_options"]
 
 _OPTIONS_LOCK = threading.Lock()
@@ -496,8 +498,6 @@ def fast_dynamic_rnn(cell: Any, inputs_time_major: Any, initial_state: Any,
     """
     if not get_fast_path_options()["enabled"]:
         return None
-    from tfshare.cells import BasicLSTMCell, GRUCell, LSTMCell, LSTMStateTuple
-
     kind = type(cell)
     if kind not in (BasicLSTMCell, LSTMCell, GRUCell):
         return None

@@ -30,6 +30,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfshare import errors
+from tfshare import variables as tfvars
 
 __all__ = ["RNNCell", "WeightSpec"]  # package-internal: begin_sequence, sequence_state
 
@@ -167,16 +168,9 @@ def assert_like_rnncell(arg: str, cell: Any) -> None:
         raise TypeError(f"The argument '{arg}' ({cell!r}) is not an RNNCell: {', '.join(problems)}.")
 
 
-def _variables_module():
-    from tfshare import variables  # late: cells sit above variables
-
-    return variables
-
-
 def in_tf1_mode() -> bool:
-    """``tfshare.variables.tf1_mode()``, False while that module lacks it."""
-    fn = getattr(_variables_module(), "tf1_mode", None)
-    return bool(fn()) if fn is not None else False
+    """``tfshare.variables.tf1_mode()``: is a TF1-style call in force?"""
+    return bool(tfvars.tf1_mode())
 
 
 def flat_size(size: Any) -> int:
@@ -441,21 +435,19 @@ class RNNCell(keras.layers.Layer):
     # -- TF1 mode ------------------------------------------------------------
     def _tf1_scope_context(self, scope):
         """Enter this cell's variable scope: captured at the first call."""
-        v = _variables_module()
         if self._tf1_scope is not None:
-            return v.variable_scope(self._tf1_scope, reuse=True)
+            return tfvars.variable_scope(self._tf1_scope, reuse=True)
         reuse = {} if self._reuse is None else {"reuse": self._reuse}
         if scope is not None:
-            return v.variable_scope(scope, **reuse)
+            return tfvars.variable_scope(scope, **reuse)
         if self._reuse:
-            return v.variable_scope(self._tf1_name, **reuse)
-        return v.variable_scope(None, default_name=self._tf1_name)
+            return tfvars.variable_scope(self._tf1_name, **reuse)
+        return tfvars.variable_scope(None, default_name=self._tf1_name)
 
     def _tf1_call(self, inputs, state, scope, **kwargs):
         if not tf.is_tensor(inputs):
             inputs = tf.convert_to_tensor(inputs)
         self._check_inputs(inputs)
-        v = _variables_module()
         with self._tf1_scope_context(scope) as vs:
             first_call = self._tf1_scope is None
             if first_call:
@@ -465,7 +457,7 @@ class RNNCell(keras.layers.Layer):
                 if first_call:  # track what its call created in its scope
                     prefix = vs.name + "/"
                     self._tf1_variables.extend(
-                        var for var in v.global_variables() if var.name.startswith(prefix))
+                        var for var in tfvars.global_variables() if var.name.startswith(prefix))
                 return result
             depth = int(inputs.shape[-1])
             if self._input_depth is None:
@@ -477,10 +469,9 @@ class RNNCell(keras.layers.Layer):
 
     def _tf1_weights(self, depth: int, dtype: Any) -> dict:
         """TF1 mode: ``get_variable`` every weight in the current (the cell's) scope."""
-        v = _variables_module()
         weights = {}
         for spec in self._weight_specs(depth, dtype):
-            var = v.get_variable(spec.path, shape=list(spec.shape), dtype=dtype,
+            var = tfvars.get_variable(spec.path, shape=list(spec.shape), dtype=dtype,
                                  initializer=_tf1_initializer(spec.initializer),
                                  trainable=spec.trainable)
             if not any(var is w for w in self._tf1_variables):

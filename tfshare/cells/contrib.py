@@ -36,9 +36,10 @@ import keras
 import tensorflow as tf
 
 from tfshare import errors
+from tfshare import variables as tfvars
 from tfshare.cells.base import (CellDelegate, RNNCell, WeightSpec, _as_tensor, _Holder,
                                 _tf1_initializer,
-                                _variables_module, call_accepts_training, check_positive_int,
+                                call_accepts_training, check_positive_int,
                                 get_initializer, serialize_activation, serialize_initializer)
 
 __all__ = ["OutputProjectionWrapper", "InputProjectionWrapper", "EmbeddingWrapper"]
@@ -155,8 +156,7 @@ class _ScopedWrapper(CellDelegate, RNNCell):
             with super()._tf1_scope_context(scope) as vs:
                 yield vs
             return
-        v = _variables_module()
-        with v.variable_scope(v.get_variable_scope()):
+        with tfvars.variable_scope(tfvars.get_variable_scope()):
             with super()._tf1_scope_context(None) as vs:
                 yield vs
 
@@ -170,7 +170,6 @@ class _ScopedWrapper(CellDelegate, RNNCell):
 
     def _tf1_call(self, inputs, state, scope, **kwargs):
         inputs = self._prepare_tf1_inputs(inputs)
-        v = _variables_module()
         with self._tf1_scope_context(scope) as vs:
             if self._tf1_scope is None:
                 self._tf1_scope = vs
@@ -178,7 +177,7 @@ class _ScopedWrapper(CellDelegate, RNNCell):
             def weights_for(specs, dtype):
                 out = {}
                 for spec in specs:
-                    var = v.get_variable(spec.path, shape=list(spec.shape), dtype=dtype,
+                    var = tfvars.get_variable(spec.path, shape=list(spec.shape), dtype=dtype,
                                          initializer=_tf1_initializer(spec.initializer),
                                          trainable=spec.trainable)
                     if not any(var is w for w in self._tf1_variables):
@@ -448,7 +447,7 @@ class EmbeddingWrapper(_ScopedWrapper):
         if self._mode == "tf1":
             if self._initializer is not None:
                 init = self._initializer
-            elif _variables_module().get_variable_scope().initializer is not None:
+            elif tfvars.get_variable_scope().initializer is not None:
                 init = None  # the scope's
             else:
                 init = self._default_initializer()

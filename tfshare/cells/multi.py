@@ -7,6 +7,7 @@ from typing import Any, Sequence
 import keras
 import tensorflow as tf
 
+from tfshare import variables as tfvars
 from tfshare.cells.base import RNNCell, assert_like_rnncell, flat_size, match_structure
 
 __all__ = ["MultiRNNCell"]
@@ -137,7 +138,6 @@ class MultiRNNCell(RNNCell):
         if not tf.is_tensor(inputs):
             inputs = tf.convert_to_tensor(inputs)
         self._check_inputs(inputs)
-        v = _variables()
         with self._tf1_scope_context(scope) as vs:
             if self._tf1_scope is None:
                 self._tf1_scope = vs
@@ -146,7 +146,7 @@ class MultiRNNCell(RNNCell):
             subs = self._sub_states(self._unwrap(state))
             cur, new_states = inputs, []
             for k, (cell, sub) in enumerate(zip(self._cells, subs)):
-                with v.variable_scope(f"cell_{k}"):
+                with tfvars.variable_scope(f"cell_{k}"):
                     cur, new = cell(cur, sub)
                 new_states.append(new)
             new_state = self._join(new_states)
@@ -171,12 +171,6 @@ class MultiRNNCell(RNNCell):
         config["cells"] = [keras.saving.deserialize_keras_object(c, custom_objects=custom_objects)
                            for c in config["cells"]]
         return cls(**config)
-
-
-def _variables():
-    from tfshare import variables
-
-    return variables
 
 
 def _cell_zero_state(cell, batch_size, dtype):

@@ -17,7 +17,7 @@ import keras
 import tensorflow as tf
 
 from tfshare.cells.base import (CellDelegate, RNNCell, _same_structure, assert_like_rnncell,
-                                call_accepts_training, match_structure)
+                                call_accepts_training, in_tf1_mode, match_structure)
 from tfshare.cells.state import LSTMStateTuple
 
 __all__ = ["DropoutWrapper", "ResidualWrapper", "DeviceWrapper"]
@@ -37,8 +37,6 @@ class _RNNCellWrapper(CellDelegate, RNNCell):
 
     def __call__(self, inputs, state=None, scope=None, **kwargs):
         if self._mode is None:
-            from tfshare.cells.base import in_tf1_mode
-
             self._mode = "tf1" if (scope is not None or in_tf1_mode()) else "keras"
         if self._mode == "tf1":
             if not tf.is_tensor(inputs) and not isinstance(inputs, (tuple, list)):

@@ -23,6 +23,7 @@ from typing import Any, Iterator
 
 import tensorflow as tf
 
+from tfshare.errors import bad_argument
 from tfshare.variables.store import VariableStore
 
 
@@ -251,8 +252,6 @@ def store_scope(store: VariableStore) -> Iterator[VariableStore]:
     counters each time the block is entered.
     """
     if not isinstance(store, VariableStore):
-        from tfshare.errors import bad_argument
-
         raise TypeError(bad_argument("store", store, "a tfshare.VariableStore"))
     _local.store_stack.append(_StoreEntry(store, tf.compat.v1.get_default_graph()))
     try:

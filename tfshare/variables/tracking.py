@@ -32,6 +32,7 @@ from typing import Any, Callable
 
 import tensorflow as tf
 
+from tfshare.errors import bad_argument
 from tfshare.variables import _context
 from tfshare.variables.scope import AUTO_REUSE, variable_scope
 from tfshare.variables.store import VariableStore
@@ -142,7 +143,5 @@ def track_tf1_style_variables(method: Callable) -> Any:
     ``VariableStore``; ``layer.tf1_variables`` lists the ``keras.Variable``s.
     """
     if not callable(method):
-        from tfshare.errors import bad_argument
-
         raise TypeError(bad_argument("method", method, "a callable (a layer's `call`)"))
     return _TrackedCall(method)
