@@ -17,7 +17,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-from typing import Any, Sequence, TextIO
+from typing import Sequence, TextIO
 
 import numpy as np
 

@@ -263,9 +263,9 @@ def build_plan(target: Any, reader: CheckpointReader, include: Sequence[str] | N
         lookup = _keras_index_names(items, target)
 
     if amap:
-        result.problems += amap.check_targets([lookup[n] for n in names if n in set(selected) | set(excluded)])
+        considered = set(selected) | set(excluded)
+        result.problems += amap.check_targets([lookup[n] for n in names if n in considered])
 
-    var_of = dict(items)
     used: set[str] = set()
     sources_by_var: dict[int, set[str]] = {}
     sel = set(selected)
