@@ -257,7 +257,7 @@ def test_tf1_saver_then_restore_eager_and_graph(tmp_path):
     with tf.Graph().as_default():
         for n, x in vals.items():
             v1.get_variable(n, initializer=x)
-        step = v1.train.get_or_create_global_step()
+        v1.train.get_or_create_global_step()
         with v1.Session() as sess:
             sess.run(v1.global_variables_initializer())
             prefix = v1.train.Saver().save(sess, os.path.join(d, "m"), global_step=3)
