@@ -24,6 +24,7 @@ from typing import Any, Callable, Optional, Sequence
 
 import tensorflow as tf
 
+from tfshare._shapes import static_axis
 from tfshare.cells import base as _cell_base
 
 nest = tf.nest
@@ -80,7 +81,7 @@ def check_sequence_length(sequence_length: Any, static_driver: bool, batch_size:
             f"Argument `sequence_length` must hold integers. Received: sequence_length={seq!r}"
         )
     seq = tf.cast(seq, tf.int32)
-    static_len = seq.shape[0] if seq.shape.rank == 1 else None
+    static_len = static_axis(seq, 0) if seq.shape.rank == 1 else None
     if isinstance(batch_size, int) and static_len is not None:
         if static_len != batch_size:
             raise ValueError(
@@ -101,8 +102,9 @@ def check_sequence_length(sequence_length: Any, static_driver: bool, batch_size:
 def batch_size_of(flat_inputs: Sequence[tf.Tensor], axis: int) -> Any:
     """The batch size: static (int) if any input knows it, else a scalar tensor."""
     for x in flat_inputs:
-        if x.shape.rank is not None and x.shape.rank > axis and x.shape[axis] is not None:
-            return int(x.shape[axis])
+        static = static_axis(x, axis)
+        if static is not None:
+            return static
     return tf.shape(flat_inputs[0])[axis]
 
 
@@ -248,8 +250,8 @@ def dynamic_loop(cell: Any, inputs_tm: Any, state: Any, sequence_length: Optiona
     outputs are zero, as in TF1.
     """
     flat_inputs = nest.flatten(inputs_tm)
-    time_static = flat_inputs[0].shape[0]
-    time_steps = int(time_static) if time_static is not None else tf.shape(flat_inputs[0])[0]
+    time_static = static_axis(flat_inputs[0], 0)
+    time_steps = time_static if time_static is not None else tf.shape(flat_inputs[0])[0]
     if time_static == 0:
         raise ValueError(
             "dynamic_rnn needs at least one time step. Received inputs with 0 time steps: "

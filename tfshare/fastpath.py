@@ -53,6 +53,7 @@ from typing import Any, Optional, Tuple
 
 import tensorflow as tf
 
+from tfshare._shapes import static_axis
 from tfshare.cells import BasicLSTMCell, GRUCell, LSTMCell, LSTMStateTuple
 
 __all__ = ["set_fast_path_options", "get_fast_path_options"]
@@ -417,7 +418,7 @@ def _restore_shape(t, shape):
 
 
 def _static_depth(x) -> int:
-    depth = x.shape[-1] if x.shape.rank == 3 else None
+    depth = static_axis(x, -1) if x.shape.rank == 3 else None
     if depth is None:
         raise ValueError("Argument `x` must be a [time, batch, depth] tensor with a static depth. "
                          f"Received: x.shape={x.shape}")
@@ -504,8 +505,8 @@ def fast_dynamic_rnn(cell: Any, inputs_time_major: Any, initial_state: Any,
     if not tf.is_tensor(inputs_time_major) or inputs_time_major.shape.rank != 3:
         return None
     x = inputs_time_major
-    depth = x.shape[2]
-    if depth is None or x.shape[0] == 0 or not x.dtype.is_floating:
+    depth = static_axis(x, 2)
+    if depth is None or static_axis(x, 0) == 0 or not x.dtype.is_floating:
         return None
     if not _is_tanh(cell._activation):
         return None

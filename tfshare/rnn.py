@@ -50,6 +50,8 @@ from typing import Any, List, Optional, Sequence, Tuple
 
 import tensorflow as tf
 
+from tfshare._shapes import static_axis, static_dim, static_shape
+
 from tfshare import variables as _vs
 from tfshare import _rnn_core as _core
 from tfshare import fastpath as _fastpath
@@ -123,9 +125,9 @@ def _static_body(cell: Any, inputs: List[Any], initial_state: Any, sequence_leng
     while nest.is_nested(first_input):
         first_input = first_input[0]
     if first_input.shape.rank != 1:
-        fixed_batch = first_input.shape.with_rank_at_least(2)[0]
+        fixed_batch = static_dim(first_input.shape.with_rank_at_least(2)[0])
         for flat_input in nest.flatten(inputs):
-            input_shape = flat_input.shape.with_rank_at_least(2)
+            input_shape = static_shape(flat_input.shape.with_rank_at_least(2))
             if None not in (fixed_batch, input_shape[0]) and fixed_batch != input_shape[0]:
                 raise ValueError(
                     f"Dimensions {fixed_batch} and {input_shape[0]} are not compatible: "
@@ -136,8 +138,8 @@ def _static_body(cell: Any, inputs: List[Any], initial_state: Any, sequence_leng
                         f"Input size (dimension {i} of input {flat_input}) must be "
                         "accessible via shape inference, but saw value None.")
     else:
-        fixed_batch = first_input.shape[0]
-    batch_size = int(fixed_batch) if fixed_batch is not None else tf.shape(first_input)[0]
+        fixed_batch = static_axis(first_input, 0)
+    batch_size = fixed_batch if fixed_batch is not None else tf.shape(first_input)[0]
 
     state = _core.initial_state_for(cell, initial_state, batch_size, dtype)
     if sequence_length is not None:
@@ -221,17 +223,18 @@ def _prepare_dynamic(cell: Any, inputs: Any, sequence_length: Any, initial_state
         flat = [_core.transpose_batch_time(x) for x in flat]
     for x in flat:
         x.shape.with_rank_at_least(3)
-    const_time, const_batch = flat[0].shape[:2]
+    const_time, const_batch = static_shape(flat[0])[:2]
     for x in flat:
         _core.depth_known_check(x)
-        if x.shape[0] != const_time:
+        time, batch = static_shape(x)[:2]
+        if time != const_time:
             raise ValueError(
                 "Time steps is not the same for all the elements in the input in a batch. "
-                f"Received time steps={x.shape[0]} for input={x}.")
-        if x.shape[1] != const_batch:
+                f"Received time steps={time} for input={x}.")
+        if batch != const_batch:
             raise ValueError(
                 "Batch_size is not the same for all the elements in the input. "
-                f"Received batch size={x.shape[1]} for input={x}.")
+                f"Received batch size={batch} for input={x}.")
     batch_size = _core.batch_size_of(flat, 1)
     if sequence_length is not None:
         sequence_length = _core.check_sequence_length(sequence_length, False, batch_size)

@@ -30,6 +30,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfshare import errors
+from tfshare._shapes import static_axis, static_dim, static_shape
 from tfshare import variables as tfvars
 
 __all__ = ["RNNCell", "WeightSpec"]  # package-internal: begin_sequence, sequence_state
@@ -337,7 +338,7 @@ class RNNCell(keras.layers.Layer):
         compute dtype)."""
         if inputs is not None:
             inputs = tf.convert_to_tensor(inputs, name="inputs")
-            static_batch = inputs.shape[0] if inputs.shape.rank else None
+            static_batch = static_axis(inputs, 0)
             if batch_size is not None:
                 given = (tf.get_static_value(batch_size, partial=True)
                          if tf.is_tensor(batch_size) else batch_size)
@@ -459,7 +460,7 @@ class RNNCell(keras.layers.Layer):
                     self._tf1_variables.extend(
                         var for var in tfvars.global_variables() if var.name.startswith(prefix))
                 return result
-            depth = int(inputs.shape[-1])
+            depth = static_axis(inputs, -1)
             if self._input_depth is None:
                 self._input_depth = depth
             weights = self._tf1_weights(depth, inputs.dtype)
@@ -542,7 +543,7 @@ class RNNCell(keras.layers.Layer):
 
     # -- validation and state plumbing ---------------------------------------
     def _depth_from_shape(self, input_shape) -> int:
-        shape = tuple(tf.TensorShape(input_shape).as_list()) if input_shape is not None else ()
+        shape = tuple(static_shape(tf.TensorShape(input_shape)) or ()) if input_shape is not None else ()
         if len(shape) != 2:
             raise ValueError(
                 f"Argument `inputs` of {type(self).__name__} '{self.name}' must be a 2-D tensor "
@@ -669,8 +670,15 @@ def match_structure(incoming: Any, new_state: Any) -> Any:
 
 
 def _zeros_like_size(size, batch_size, dtype):
+    if not tf.is_tensor(batch_size):
+        batch_size = static_dim(batch_size)
+        if batch_size is None:
+            raise ValueError("Argument `batch_size` must be known to build a zero state. "
+                             "Received: batch_size=None")
+
     def zeros(s):
-        return tf.zeros(tf.stack([batch_size, int(s)]) if tf.is_tensor(batch_size)
-                        else [int(batch_size), int(s)], dtype=dtype)
+        s = static_dim(s)
+        return tf.zeros(tf.stack([batch_size, s]) if tf.is_tensor(batch_size)
+                        else [batch_size, s], dtype=dtype)
 
     return keras.tree.map_structure(zeros, size)

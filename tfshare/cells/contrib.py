@@ -37,6 +37,7 @@ import tensorflow as tf
 
 from tfshare import errors
 from tfshare import variables as tfvars
+from tfshare._shapes import static_axis
 from tfshare.cells.base import (CellDelegate, RNNCell, WeightSpec, _as_tensor, _Holder,
                                 _tf1_initializer,
                                 call_accepts_training, check_positive_int,
@@ -165,7 +166,7 @@ class _ScopedWrapper(CellDelegate, RNNCell):
             inputs = tf.convert_to_tensor(inputs)
         self._check_inputs(inputs)
         if self._input_depth is None:
-            self._input_depth = int(inputs.shape[-1])
+            self._input_depth = static_axis(inputs, -1)
         return inputs
 
     def _tf1_call(self, inputs, state, scope, **kwargs):
@@ -271,7 +272,7 @@ class OutputProjectionWrapper(_ScopedWrapper):
 
     def _wrapped_step(self, inputs, state, cell_call, weights_for):
         output, new_state = cell_call(inputs, state)
-        depth = output.shape[-1]
+        depth = static_axis(output, -1)
         if output.shape.rank != 2 or depth is None:
             raise ValueError("linear expects shape[1] to be provided for shape "
                              f"{output.shape}, but saw {depth}")
@@ -338,7 +339,7 @@ class InputProjectionWrapper(_ScopedWrapper):
         return self._specs(self._input_depth)
 
     def _wrapped_step(self, inputs, state, cell_call, weights_for):
-        weights = weights_for(self._specs(int(inputs.shape[-1])), inputs.dtype)
+        weights = weights_for(self._specs(static_axis(inputs, -1)), inputs.dtype)
         return cell_call(_linear(inputs, weights, self._activation), state)
 
     def get_config(self) -> dict:

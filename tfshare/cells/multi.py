@@ -8,6 +8,7 @@ import keras
 import tensorflow as tf
 
 from tfshare import variables as tfvars
+from tfshare._shapes import static_axis, static_shape
 from tfshare.cells.base import RNNCell, assert_like_rnncell, flat_size, match_structure
 
 __all__ = ["MultiRNNCell"]
@@ -86,7 +87,7 @@ class MultiRNNCell(RNNCell):
     def build(self, input_shape):
         """Keras mode: build each sub-cell under the path level ``cell_<k>``."""
         self._enter_keras_mode()
-        shape = tuple(tf.TensorShape(input_shape).as_list())
+        shape = tuple(static_shape(tf.TensorShape(input_shape)) or ())
         depth = self._depth_from_shape(shape)
         self._input_depth = depth
         for k, cell in enumerate(self._cells):
@@ -142,7 +143,7 @@ class MultiRNNCell(RNNCell):
             if self._tf1_scope is None:
                 self._tf1_scope = vs
             if self._input_depth is None:
-                self._input_depth = int(inputs.shape[-1])
+                self._input_depth = static_axis(inputs, -1)
             subs = self._sub_states(self._unwrap(state))
             cur, new_states = inputs, []
             for k, (cell, sub) in enumerate(zip(self._cells, subs)):
