@@ -3,9 +3,15 @@
 ``tf.contrib`` was removed in TF 2.0. Provided: ``contrib.rnn`` (cells,
 wrappers, ``static_rnn``, ``static_bidirectional_rnn``,
 ``stack_bidirectional_rnn``, ``stack_bidirectional_dynamic_rnn``,
-``LSTMStateTuple`` ...) and ``contrib.layers`` (``flatten``,
-``xavier_initializer``, ``l1_regularizer``, ``l2_regularizer``).
+``LSTMStateTuple`` ...), ``contrib.layers`` (``fully_connected``,
+``embed_sequence``, ``layer_norm``, ``batch_norm``, ``optimize_loss``,
+initializers, regularizers, summaries, ``flatten`` ...), ``contrib.framework``
+(``arg_scope``, ``nest``, variable and checkpoint helpers),
+``contrib.training`` (``HParams``), ``contrib.learn`` (``ModeKeys``,
+``preprocessing.VocabularyProcessor``) and ``contrib.data`` (``group_by_window``,
+``bucket_by_sequence_length`` and the other dataset transformations).
 """
 from tfshare.compat.v1.contrib import layers, rnn  # noqa: F401
+from tfshare.compat.v1.contrib import data, framework, learn, training  # noqa: F401
 
-__all__ = ["layers", "rnn"]
+__all__ = ["layers", "rnn", "data", "framework", "learn", "training"]
