@@ -18,6 +18,7 @@ from tfshare.cells import *  # noqa: F401,F403
 from tfshare.rnn import *  # noqa: F401,F403
 from tfshare.checkpoint import *  # noqa: F401,F403
 from tfshare.params import *  # noqa: F401,F403
+from tfshare.doctor import doctor  # noqa: E402
 
 __version__ = "0.1.0"
 
@@ -28,4 +29,5 @@ __all__ = (
     + list(_rnn.__all__)
     + list(_checkpoint.__all__)
     + list(_params.__all__)
+    + ["doctor"]
 )

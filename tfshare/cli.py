@@ -308,6 +308,14 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("--dry-run", action="store_true", help="print the renames, write nothing")
     progress(sp)
     sp.set_defaults(func=cmd_rename)
+
+    from tfshare.doctor import cli_command as cmd_doctor
+
+    sp = sub.add_parser("doctor", help="which TF symbols Python sources use, and whether "
+                        "tfshare provides them (exit 1: something is not available)")
+    sp.add_argument("paths", nargs="+", metavar="PATH", help="a .py file or a directory")
+    sp.add_argument("--json", action="store_true", help="print the report as JSON")
+    sp.set_defaults(func=cmd_doctor)
     return p
 
 
