@@ -75,8 +75,6 @@ ALTERNATIVES: Dict[str, str] = {
     "contrib.layers.conv2d": "tf.layers.conv2d",
     "contrib.layers.max_pool2d": "tf.layers.max_pooling2d",
     "contrib.layers.softmax": "tf.nn.softmax",
-    "contrib.training.bucket_by_sequence_length": "tf.contrib.data.bucket_by_sequence_length "
-                                                  "(a tf.data pipeline)",
     "estimator.": "tf.keras (Keras 3); TensorFlow 2.16 removed the Estimator API",
     "python.": "the public tf.* name of the same function",
 }

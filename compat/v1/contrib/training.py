@@ -10,6 +10,9 @@ way; bools and strings only from their own kind), with TF1's error texts.
 ``add_hparam``, ``del_hparam``, ``in``, ``str``/``repr`` behave as in TF 1.15.
 ``parse_values(values, type_map, ignore_unknown=False)`` is the parser.
 
+``bucket`` and ``bucket_by_sequence_length`` are TF1's queue-based batching
+by bucket (graph mode; start the queue runners).
+
 The ``HParamDef`` protocol-buffer forms (``to_proto``, ``from_proto``,
 ``hparam_def=``) are not provided: TF 2 ships no ``HParamDef`` proto.
 """
@@ -20,7 +23,9 @@ import numbers
 import re
 from typing import Any, Callable, Dict, Optional
 
-__all__ = ["HParams", "parse_values"]
+from tfshare.compat.v1.contrib._bucket_ops import bucket, bucket_by_sequence_length
+
+__all__ = ["HParams", "parse_values", "bucket", "bucket_by_sequence_length"]
 
 _PARAM = re.compile(r"""
   (?P<name>[a-zA-Z][\w\.]*)          # name
