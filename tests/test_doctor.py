@@ -286,7 +286,9 @@ def _main(*argv):
     return code, out.getvalue(), err.getvalue()
 
 
-def test_cli_exit_0_when_everything_is_covered(tmp_path):
+# The CLI tests use symbols of the corpus: after ``report`` they resolve from the
+# process's cache instead of starting another child interpreter.
+def test_cli_exit_0_when_everything_is_covered(report, tmp_path):
     prog = tmp_path / "ok.py"
     prog.write_text("import tensorflow as tf\nx = tf.placeholder(tf.float32)\n"
                     "cell = tf.nn.rnn_cell.LSTMCell(3)\n")
@@ -296,7 +298,7 @@ def test_cli_exit_0_when_everything_is_covered(tmp_path):
     assert err == ""
 
 
-def test_cli_exit_1_and_json(tmp_path):
+def test_cli_exit_1_and_json(report, tmp_path):
     prog = tmp_path / "gap.py"
     prog.write_text("import tensorflow.contrib.slim as slim\nscope = slim.arg_scope\n")
     code, out, _ = _main("doctor", "--json", str(prog))

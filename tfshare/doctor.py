@@ -131,7 +131,8 @@ class DoctorReport:
         return [f for f in self.files if f.error]
 
     def totals(self) -> List[SymbolReport]:
-        """Each distinct symbol once, its lines as ``path:line`` in ``note``-free form."""
+        """Each distinct symbol once, with the line numbers of all files (``where``
+        gives them as ``path:line``); ordered by status, then name."""
         merged: Dict[str, SymbolReport] = {}
         for f in self.files:
             for s in f.symbols:
