@@ -17,7 +17,7 @@ import pytest
 import tensorflow as tf
 
 import tfshare
-from tfshare.checkpoint import writer as writer_mod
+from tfshare.checkpoint import _bundle, writer as writer_mod
 from tfshare.errors import CheckpointError, RestorePlanError
 
 v1 = tf.compat.v1
@@ -83,9 +83,9 @@ def test_restore_exclude_head_report_fields(src):
     assert all(m.via is None for m in report.restored)
     assert [m.shape for m in report.restored] == [(4, 5), (5,)]
     assert [m.dtype for m in report.restored] == ["float32", "float32"]
-    assert report.excluded == HEAD
-    assert report.missing == [] and report.unused == [] and report.mismatched == []
-    assert report.renamed == [] and report.skipped == [] and report.problems == []
+    assert report.excluded == tuple(HEAD)
+    assert report.missing == () and report.unused == () and report.mismatched == ()
+    assert report.renamed == () and report.skipped == () and report.problems == ()
     assert report.ok and report.assigned and report.format == "tf1"
     after = snapshot(dst)
     assert_same(after, sv, TRUNK)
@@ -109,8 +109,8 @@ def test_include_and_unused_and_strict(src):
     assert "strict: checkpoint entries left unused: head/bias, head/kernel" in str(e.value)
     assert_unchanged(dst, before)
     report = tfshare.restore(dst, d, include=["trunk"])
-    assert report.unused == ["head/bias", "head/kernel"]
-    assert report.excluded == [] and report.missing == []
+    assert report.unused == ("head/bias", "head/kernel")
+    assert report.excluded == () and report.missing == ()
     assert_same(snapshot(dst), sv, TRUNK)
     assert "unused    -" in str(report)
 
@@ -125,7 +125,7 @@ def test_missing_and_strict_missing(src):
     assert "missing from the checkpoint: extra/kernel, extra/bias" in str(e.value)
     assert_unchanged(dst, before)
     report = tfshare.restore(dst, d)
-    assert report.missing == ["extra/kernel", "extra/bias"]
+    assert report.missing == ("extra/kernel", "extra/bias")
     assert_same(snapshot(dst), sv, TRUNK + HEAD)
     assert_same(snapshot(dst), before, ["extra/kernel", "extra/bias"])
 
@@ -140,8 +140,8 @@ def test_skip_mismatch(src):
     err = e.value
     assert isinstance(err, ValueError)
     assert len(err.problems) == 2
-    assert "head/kernel <- head/kernel: shape (5, 4) vs checkpoint (5, 3)" in err.problems[0]
-    assert "head/bias <- head/bias: shape (4,) vs checkpoint (3,)" in err.problems[1]
+    assert "head/kernel <- head/kernel: shape [5, 4] vs checkpoint [5, 3]" in err.problems[0]
+    assert "head/bias <- head/bias: shape [4] vs checkpoint [3]" in err.problems[1]
     assert "no variable was changed" in str(err)
     assert [m.target for m in err.plan.mismatched] == HEAD
     assert_unchanged(dst, before)
@@ -149,7 +149,7 @@ def test_skip_mismatch(src):
     assert [m.target for m in report.restored] == TRUNK
     assert [(m.target, m.shape, m.source_shape) for m in report.skipped] == [
         ("head/kernel", (5, 4), (5, 3)), ("head/bias", (4,), (3,))]
-    assert report.problems == []
+    assert report.problems == ()
     assert "skipped" in str(report)
     after = snapshot(dst)
     assert_same(after, sv, TRUNK)
@@ -266,7 +266,7 @@ def test_tf1_saver_then_restore_eager_and_graph(tmp_path):
     np.testing.assert_array_equal(tfshare.load_variable(d, "enc/w"), vals["enc/w"])
     vs = [tf.Variable(np.zeros(x.shape, np.float32), name=n) for n, x in vals.items()]
     report = tfshare.restore(vs, prefix)
-    assert report.unused == ["global_step"]
+    assert report.unused == ("global_step",)
     for v, x in zip(vs, vals.values()):
         np.testing.assert_array_equal(v.numpy(), x)
     # graph mode, with a session
@@ -305,7 +305,7 @@ def test_keras_weights_h5_and_keras_file(tmp_path):
     s.save(kf)
     dst = make_model()
     report = tfshare.restore(dst, kf, exclude=["head"])
-    assert report.format == "keras" and report.excluded == HEAD
+    assert report.format == "keras" and report.excluded == tuple(HEAD)
     assert_same(snapshot(dst), sv, TRUNK)
     # Sequential models carry their own name in the weight paths
     seq = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, name="d1"),
@@ -340,7 +340,7 @@ def test_tf2_object_checkpoints(tmp_path):
     assert [i.name for i in tfshare.list_variables(path)] == ["a", "mod/w", "save_counter"]
     got = {"a": tf.Variable(np.zeros(3, np.float32)), "mod/w": tf.Variable(np.zeros((2, 2), np.float32))}
     report = tfshare.restore(got, str(tmp_path / "obj"))
-    assert report.unused == ["save_counter"]
+    assert report.unused == ("save_counter",)
     np.testing.assert_array_equal(got["a"].numpy(), [0, 1, 2])
     np.testing.assert_array_equal(got["mod/w"].numpy(), 1)
 
@@ -368,7 +368,7 @@ def test_bad_inputs_leave_values_unchanged(src, tmp_path):
     zpath = tmp_path / "x.keras"
     with zipfile.ZipFile(zpath, "w") as z:
         z.writestr("config.json", "{}")
-    with pytest.raises(CheckpointError, match="without a .weights.h5"):
+    with pytest.raises(CheckpointError, match="without a model.weights.h5 member"):
         tfshare.restore(dst, str(zpath))
     with h5py.File(tmp_path / "other.h5", "w") as f:
         f["data"] = np.ones(3)
@@ -382,12 +382,12 @@ def test_bad_inputs_leave_values_unchanged(src, tmp_path):
     idx.write_bytes(idx.read_bytes()[:20])
     with pytest.raises(CheckpointError, match="Cannot read checkpoint"):
         tfshare.restore(dst, str(bad / "model"))
-    # truncated data: the index is fine, reading a tensor fails -> nothing assigned
+    # truncated data: the index places tensors past the end of the file -> refused at open
     bad = tmp_path / "bad_data"
     shutil.copytree(d, bad)
     data = bad / "model.data-00000-of-00001"
     data.write_bytes(data.read_bytes()[:40])
-    with pytest.raises(CheckpointError, match="Cannot read tensor"):
+    with pytest.raises(CheckpointError, match=r"which holds 40 bytes \(truncated"):
         tfshare.restore(dst, str(bad))
     assert_unchanged(dst, before)
 
@@ -610,28 +610,39 @@ def test_freeze_restores_trunk_trains_head(src):
 
 
 # ------------------------------------------------------------ crash safety
-def test_writer_is_crash_safe(tmp_path, monkeypatch):
+def test_failed_write_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
     d = str(tmp_path / "ck")
     p = tfshare.write_checkpoint(os.path.join(d, "m"), {"a": np.ones(3, np.float32)})
+    before = sorted(os.listdir(d))
     real = writer_mod._save_v2
 
-    def crash(prefix, tensors):
-        real(prefix, tensors)
+    def crash(prefix, names, values):
+        real(prefix, names, values)
         with open(prefix + ".index", "wb") as f:
             f.write(b"partial")
         raise OSError("disk full")
 
     monkeypatch.setattr(writer_mod, "_save_v2", crash)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(OSError, match="Cannot write checkpoint .*m'?: disk full"):
         tfshare.write_checkpoint(p, {"a": np.zeros(3, np.float32)})
     monkeypatch.setattr(writer_mod, "_save_v2", real)
     np.testing.assert_array_equal(tfshare.load_variable(d, "a"), 1)
-    assert sorted(os.listdir(d)) == ["checkpoint", "m.data-00000-of-00001", "m.index"]
-    # overwriting in place works and leaves no temporary files
+    assert sorted(os.listdir(d)) == before  # no temporaries left
+    # overwriting in place: the new values, and the replaced shard set is kept
+    # for readers of the old index until the next save
     tfshare.write_checkpoint(p, {"a": np.full(3, 2, np.float32), "b": np.zeros(1, np.float32)})
     np.testing.assert_array_equal(tfshare.load_variable(d, "a"), 2)
-    assert sorted(os.listdir(d)) == ["checkpoint", "m.data-00000-of-00001", "m.index"]
-    # global_step naming and the state file, as Saver writes them
+    assert sorted(os.listdir(d)) == [".tfshare-lock", "checkpoint", "m.data-00000-of-00001",
+                                     "m.data-00000-of-00002", "m.data-00001-of-00002", "m.index"]
+    tfshare.write_checkpoint(p, {"a": np.full(3, 3, np.float32)})  # 1 shard again; 2 retired
+    assert sorted(os.listdir(d)) == [".tfshare-lock", "checkpoint", "m.data-00000-of-00001",
+                                     "m.data-00000-of-00002", "m.data-00001-of-00002", "m.index"]
+    assert _bundle.read_index((tmp_path / "ck" / "m.index").read_bytes()).num_shards == 1
+    assert tf.train.load_checkpoint(p).get_tensor("a").tolist() == [3, 3, 3]
+
+
+def test_global_step_names_and_state_file_as_saver_writes_them(tmp_path):
+    d = str(tmp_path / "ck")
     m = make_model()
     p5 = tfshare.save(m, os.path.join(d, "model"), global_step=5)
     p6 = tfshare.save(m, os.path.join(d, "model"), global_step=6)
@@ -639,3 +650,5 @@ def test_writer_is_crash_safe(tmp_path, monkeypatch):
     state = tf.train.get_checkpoint_state(d)
     assert state.model_checkpoint_path == p6
     assert list(state.all_model_checkpoint_paths)[-2:] == [p5, p6]
+    with open(os.path.join(d, "checkpoint")) as f:
+        assert 'model_checkpoint_path: "model-6"' in f.read()  # relative, as Saver writes

@@ -70,7 +70,7 @@ def test_restore_tf1_checkpoint_into_keras_model_of_tfshare_cells(oracle):
     report = tfshare.restore(
         model, FIXTURE, strict=True, exclude=["global_step"],
         assignment_map={"bidirectional_rnn/fw/": "fw/", "bidirectional_rnn/bw/": "bw/"})
-    assert len(report.restored) == 26 and report.missing == [] and report.unused == []
+    assert len(report.restored) == 26 and report.missing == () and report.unused == ()
     assert len(report.renamed) == 12
     assert {m.source for m in report.renamed} == {
         n for n in (i.name for i in tfshare.list_variables(FIXTURE)) if n.startswith("bidirectional_rnn/")}
@@ -161,7 +161,7 @@ def test_plan_suggests_the_scope_map():
     assert "hint: assignment_map={'bidirectional_rnn/bw/': 'bw/'} would match 6 missing" in str(p)
     amap = {c: t for c, t, _ in p.suggestions}
     p2 = tfshare.plan(model, FIXTURE, exclude=["global_step"], assignment_map=amap, strict=True)
-    assert p2.ok and p2.suggestions == [] and len(p2.restored) == 26
+    assert p2.ok and p2.suggestions == () and len(p2.restored) == 26
 
 
 ORACLE_RESTORE = """

@@ -32,70 +32,134 @@ __all__ = ["AssignmentMap", "translate_legacy_names", "translate_legacy_name"]
 
 _SCOPE_ERROR = ("Assignment map with scope only name {target} should map to scope only {ckpt}. "
                 "Should be 'scope/': 'other_scope/'.")
+_TYPE_ERROR = ("Argument `assignment_map` must be a dict or a list of (checkpoint name, target) "
+               "pairs. Received: assignment_map={!r}")
 
 
-def _is_scope(name: str) -> bool:
+def is_scope(name: str) -> bool:
+    """``'old/'`` and ``'/'`` (the root) are scopes; ``'old/a'`` is a name."""
     return name == "/" or name.endswith("/")
 
 
+def _prefix(scope: str) -> str:
+    return "" if scope == "/" else scope
+
+
+def in_scope(name: str, scope: str) -> bool:
+    """Is ``name`` under ``scope`` (``'/'`` holds every name)?"""
+    return name.startswith(_prefix(scope))
+
+
+def move(name: str, from_scope: str, to_scope: str) -> str:
+    """``name`` (under ``from_scope``) moved under ``to_scope``:
+    ``move('new/a', 'new/', 'old/') == 'old/a'``; ``'/'`` is the root."""
+    return _prefix(to_scope) + name[len(_prefix(from_scope)):]
+
+
+def map_pairs(assignment_map: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> list[tuple[str, Any]]:
+    """The ``(checkpoint name, target)`` pairs of a dict or a list of pairs,
+    type-checked (TypeError naming the argument otherwise)."""
+    if isinstance(assignment_map, Mapping):
+        pairs = list(assignment_map.items())
+    elif isinstance(assignment_map, (list, tuple)):
+        pairs = list(assignment_map)
+        if not all(isinstance(p, (list, tuple)) and len(p) == 2 for p in pairs):
+            raise TypeError(_TYPE_ERROR.format(assignment_map))
+        pairs = [tuple(p) for p in pairs]
+    else:
+        raise TypeError(_TYPE_ERROR.format(assignment_map))
+    for ckpt, _ in pairs:
+        if not isinstance(ckpt, str):
+            raise TypeError(f"Assignment map keys must be checkpoint names (str). Received: {ckpt!r}")
+    return pairs
+
+
 class AssignmentMap:
-    """A parsed assignment map; ``source(target_name)`` gives the checkpoint name."""
+    """A parsed assignment map, the one implementation of TF1's renaming rule.
+
+    ``source(target_name)`` gives the checkpoint name a target loads (restore,
+    ``init_from_checkpoint``); ``rename(checkpoint_name)`` the new name of a
+    checkpoint entry (``tfshare rename``). ``conflicts`` lists entries sending
+    two checkpoint names to one target (a restore plan problem).
+    """
 
     def __init__(self, assignment_map: Mapping[str, Any] | Iterable[tuple[str, Any]] | None):
         self.exact: dict[str, str] = {}          # target name -> checkpoint name
-        self.scopes: list[tuple[str, str]] = []  # (target scope, checkpoint scope), '' = root
+        self._renames: dict[str, str] = {}       # checkpoint name -> target name
+        self.scopes: list[tuple[str, str]] = []  # (target scope, checkpoint scope)
         self.objects: list[tuple[str, Any]] = []  # (checkpoint name, variable object)
         self.entries: list[tuple[str, Any]] = []
+        self.conflicts: list[str] = []
         if assignment_map is None:
             return
-        if isinstance(assignment_map, Mapping):
-            pairs = list(assignment_map.items())
-        elif isinstance(assignment_map, (list, tuple)):
-            pairs = list(assignment_map)
-            if not all(isinstance(p, (list, tuple)) and len(p) == 2 for p in pairs):
-                raise TypeError(
-                    "Argument `assignment_map` must be a dict or a list of (checkpoint name, target) "
-                    f"pairs. Received: assignment_map={assignment_map!r}")
-        else:
-            raise TypeError(
-                "Argument `assignment_map` must be a dict or a list of (checkpoint name, target) "
-                f"pairs. Received: assignment_map={assignment_map!r}")
-        for ckpt, target in pairs:
-            if not isinstance(ckpt, str):
-                raise TypeError(
-                    f"Assignment map keys must be checkpoint names (str). Received: {ckpt!r}")
+        seen_objects: dict[int, str] = {}
+        seen_scopes: dict[str, str] = {}
+        for ckpt, target in map_pairs(assignment_map):
             self.entries.append((ckpt, target))
             if not isinstance(target, str):
-                if _is_scope(ckpt):
+                if is_scope(ckpt):
                     raise ValueError(
                         f"Assignment map entry {ckpt!r} is a scope and must map to a scope "
                         f"string, not to {target!r}.")
+                if id(target) in seen_objects and seen_objects[id(target)] != ckpt:
+                    self.conflicts.append(self._conflict(seen_objects[id(target)], ckpt, repr(target)))
+                seen_objects[id(target)] = ckpt
                 self.objects.append((ckpt, target))
-                continue
-            if _is_scope(ckpt):
-                if not _is_scope(target):
-                    raise ValueError(_SCOPE_ERROR.format(target=target, ckpt=ckpt))
-                self.scopes.append(("" if target == "/" else target, "" if ckpt == "/" else ckpt))
+            elif is_scope(ckpt):
+                if not is_scope(target):
+                    raise ValueError(f"Assignment map entry {ckpt!r}: {target!r}: a scope (ending "
+                                     "in '/') must map to a scope.")
+                if target in seen_scopes and seen_scopes[target] != ckpt:
+                    self.conflicts.append(self._conflict(seen_scopes[target], ckpt, target))
+                seen_scopes[target] = ckpt
+                self.scopes.append((target, ckpt))
             else:
-                if _is_scope(target):
+                if is_scope(target):
                     raise ValueError(_SCOPE_ERROR.format(target=target.rstrip("/"), ckpt=ckpt))
+                if target in self.exact and self.exact[target] != ckpt:
+                    self.conflicts.append(self._conflict(self.exact[target], ckpt, target))
                 self.exact[target] = ckpt
-        self.scopes.sort(key=lambda p: -len(p[0]))
+                self._renames.setdefault(ckpt, target)
+        self.scopes.sort(key=lambda p: -len(_prefix(p[0])))
+
+    @staticmethod
+    def _conflict(first: str, second: str, target: str) -> str:
+        return (f"assignment map sends two checkpoint names, {first!r} and {second!r}, to one "
+                f"target {target}")
+
+    #: The shared primitives, for callers that resolve entries themselves
+    #: (``tfshare.compat.v1.train.init_from_checkpoint``).
+    pairs = staticmethod(map_pairs)
+    is_scope = staticmethod(is_scope)
+    in_scope = staticmethod(in_scope)
+    move = staticmethod(move)
 
     def __bool__(self) -> bool:
         return bool(self.entries)
 
     def source(self, target_name: str) -> tuple[str, str | None]:
         """``(checkpoint name, entry)`` for ``target_name``; entry is the map
-        entry used (as ``"ckpt -> target"``) or None for the identity."""
+        entry used (as ``"ckpt -> target"``) or None for the identity. An exact
+        entry beats a scope entry; the longest target scope wins."""
         if target_name in self.exact:
             ckpt = self.exact[target_name]
             return ckpt, f"{ckpt} -> {target_name}"
         for tscope, cscope in self.scopes:
-            if target_name.startswith(tscope):
-                entry = f"{cscope or '/'} -> {tscope or '/'}"
-                return cscope + target_name[len(tscope):], entry
+            if in_scope(target_name, tscope):
+                return move(target_name, tscope, cscope), f"{cscope} -> {tscope}"
         return target_name, None
+
+    def rename(self, checkpoint_name: str) -> str:
+        """The target name of checkpoint entry ``checkpoint_name``: an exact
+        entry first, else the longest checkpoint scope, else unchanged."""
+        if checkpoint_name in self._renames:
+            return self._renames[checkpoint_name]
+        best = None
+        for tscope, cscope in self.scopes:
+            if in_scope(checkpoint_name, cscope) and (
+                    best is None or len(_prefix(cscope)) > len(_prefix(best[1]))):
+                best = (tscope, cscope)
+        return move(checkpoint_name, best[1], best[0]) if best else checkpoint_name
 
     def check_targets(self, target_names: Iterable[str]) -> list[str]:
         """Problems: entries whose target matches no target variable."""
@@ -110,10 +174,10 @@ class AssignmentMap:
                         f"assignment map entry {ckpt!r}: {target!r}: no target variable is named "
                         f"{target!r}")
         for tscope, cscope in self.scopes:
-            if not any(n.startswith(tscope) for n in names):
+            if not any(in_scope(n, tscope) for n in names):
                 problems.append(
-                    f"assignment map entry {cscope or '/'!r}: {tscope or '/'!r}: no target "
-                    f"variable is under {tscope or '/'!r}")
+                    f"assignment map entry {cscope!r}: {tscope!r}: no target "
+                    f"variable is under {tscope!r}")
         return problems
 
 

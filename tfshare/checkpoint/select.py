@@ -86,6 +86,11 @@ def _check_patterns(arg: str, value: Any) -> list[str] | None:
     for p in value:
         if not isinstance(p, str):
             raise TypeError(f"Argument `{arg}` must hold scope strings. Received: {arg}={value!r}")
+        try:
+            re.compile(p)
+        except re.error as e:
+            raise ValueError(f"Argument `{arg}` holds {p!r}, which is not a valid regular "
+                             f"expression: {e}") from None
     return list(value)
 
 
