@@ -136,7 +136,7 @@ def test_usage_and_bad_input_exit_2(tmp_path, ckpts):
     code, _, err = run("rename", pa, str(tmp_path / "x"), "--map", "enc/=x")
     assert code == 2 and "must map to a scope" in err
     code, _, err = run("rename", pa, str(tmp_path / "x"), "--map", "enc/w=a", "--map", "enc/b=a")
-    assert code == 2 and "sends both" in err
+    assert code == 2 and "sends two checkpoint names, 'enc/w' and 'enc/b', to one target a" in err
     code, _, err = run("inspect", pa, "--filter", "(")
     assert code == 2 and "not a valid regular expression" in err
     assert run("frobnicate")[0] == 2

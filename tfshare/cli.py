@@ -1,8 +1,11 @@
 """Command line: ``tfshare inspect | diff | plan | rename``.
 
 Exit codes: 0 success (``diff``: no differences; ``plan``: no problems), 1
-differences found (``diff``) or a plan with problems (``plan``), 2 usage error
-or bad input (missing path, not a checkpoint, a bad ``--map``).
+differences found (``diff``) or a plan with problems (``plan``), 2 any failure:
+a usage error or bad input (missing path, not a checkpoint, a damaged file, a
+bad ``--map`` or ``--include`` pattern) or a failed write (read-only
+directory, full disk). A failure prints one line on stderr, naming the file
+and the cause; ``rename`` then leaves no partial checkpoint behind.
 
 Examples::
 
@@ -21,10 +24,12 @@ from typing import Sequence, TextIO
 
 import numpy as np
 
-from tfshare.checkpoint.names import translate_legacy_names
+from tfshare.checkpoint._text import first_line, format_shape, human_bytes
+from tfshare.checkpoint.names import AssignmentMap, translate_legacy_names
 from tfshare.checkpoint.plan import build_plan
 from tfshare.checkpoint.readers import CheckpointReader, VariableInfo, open_checkpoint
-from tfshare.checkpoint.writer import write_checkpoint
+from tfshare.checkpoint.select import select_names
+from tfshare.checkpoint.writer import stream_checkpoint
 
 __all__ = ["main"]
 
@@ -34,18 +39,6 @@ PROGRESS_BYTES = 64 * 2**20
 
 class _Usage(Exception):
     """Bad input: exit code 2."""
-
-
-def _human(n: float) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if abs(n) < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} GB"
-
-
-def _shape(shape: tuple) -> str:
-    return "[" + ", ".join(str(d) for d in shape) + "]"
 
 
 class _Progress:
@@ -66,10 +59,7 @@ class _Progress:
 
 
 def _open(path: str) -> CheckpointReader:
-    try:
-        return open_checkpoint(path)
-    except (ValueError, TypeError) as e:
-        raise _Usage(str(e)) from None
+    return open_checkpoint(path)
 
 
 def _table(rows: list[tuple[str, ...]], out: TextIO) -> None:
@@ -106,7 +96,7 @@ def _tree(infos: list[VariableInfo], out: TextIO) -> None:
         indent = "  " * (len(key) - 1)
         if key in leaves:
             info = leaves[key]
-            out.write(f"{indent}{key[-1]}  {_shape(info.shape)} {info.dtype}  ({info.size:,})\n")
+            out.write(f"{indent}{key[-1]}  {format_shape(info.shape)} {info.dtype}  ({info.size:,})\n")
         else:
             n, count = totals[key]
             out.write(f"{indent}{key[-1]}/  {n:,} params in {count} tensor{'s' if count != 1 else ''}\n")
@@ -122,11 +112,11 @@ def cmd_inspect(args: argparse.Namespace, out: TextIO) -> int:
             rows = [("name", "shape", "dtype", "params", "size")]
             for i in infos:
                 name = i.name + (f"  (= {i.alias})" if i.alias else "")
-                rows.append((name, _shape(i.shape), i.dtype, f"{i.size:,}", _human(i.nbytes)))
+                rows.append((name, format_shape(i.shape), i.dtype, f"{i.size:,}", human_bytes(i.nbytes)))
             _table(rows, out)
         total = sum(i.size for i in infos)
         nbytes = sum(i.nbytes for i in infos)
-        out.write(f"{len(infos)} tensors, {total:,} parameters, {_human(nbytes)}\n")
+        out.write(f"{len(infos)} tensors, {total:,} parameters, {human_bytes(nbytes)}\n")
     return 0
 
 
@@ -152,11 +142,11 @@ def cmd_diff(args: argparse.Namespace, out: TextIO) -> int:
                 elif not np.array_equal(va, vb):
                     value_diffs.append((n, float("nan")))
         for n in only_a:
-            out.write(f"- {n}  {_shape(a[n].shape)} {a[n].dtype}   (only in A)\n")
+            out.write(f"- {n}  {format_shape(a[n].shape)} {a[n].dtype}   (only in A)\n")
         for n in only_b:
-            out.write(f"+ {n}  {_shape(b[n].shape)} {b[n].dtype}   (only in B)\n")
+            out.write(f"+ {n}  {format_shape(b[n].shape)} {b[n].dtype}   (only in B)\n")
         for n in changed:
-            out.write(f"~ {n}  {_shape(a[n].shape)} {a[n].dtype} -> {_shape(b[n].shape)} {b[n].dtype}\n")
+            out.write(f"~ {n}  {format_shape(a[n].shape)} {a[n].dtype} -> {format_shape(b[n].shape)} {b[n].dtype}\n")
         for n, d in value_diffs:
             out.write(f"~ {n}  values differ (max abs diff {d:.3g})\n")
         ndiff = len(only_a) + len(only_b) + len(changed) + len(value_diffs)
@@ -168,7 +158,8 @@ def cmd_diff(args: argparse.Namespace, out: TextIO) -> int:
 
 # ------------------------------------------------------------------- plan, rename
 def _parse_map(entries: Sequence[str] | None) -> list[tuple[str, str]]:
-    pairs = []
+    """``--map OLD=NEW`` entries as assignment-map pairs (checkpoint -> new name)."""
+    pairs: list[tuple[str, str]] = []
     for e in entries or []:
         if e.count("=") != 1:
             raise _Usage(f"--map expects OLD=NEW (checkpoint name or scope = new name or scope). "
@@ -176,9 +167,15 @@ def _parse_map(entries: Sequence[str] | None) -> list[tuple[str, str]]:
         old, new = e.split("=")
         if not old or not new:
             raise _Usage(f"--map expects OLD=NEW with both sides non-empty. Received: {e!r}")
-        if old.endswith("/") != new.endswith("/"):
-            raise _Usage(f"--map {e!r}: a scope (ending in '/') must map to a scope.")
+        if any(o == old and n != new for o, n in pairs):
+            raise _Usage(f"--map gives {old!r} two new names")
         pairs.append((old, new))
+    try:
+        amap = AssignmentMap(pairs)  # the scope rules, as restore applies them
+    except ValueError as e:
+        raise _Usage(f"--map: {e}") from None
+    if amap.conflicts:
+        raise _Usage(f"--map: {amap.conflicts[0]}")
     return pairs
 
 
@@ -193,45 +190,26 @@ def cmd_plan(args: argparse.Namespace, out: TextIO) -> int:
     pairs = _parse_map(args.map)
     with _open(args.source) as src, _open(args.target) as tgt:
         target = {n: _Spec(i) for n, i in tgt.variables.items()}
-        try:
-            result = build_plan(target, src, args.include, args.exclude, pairs or None,
-                                args.skip_mismatch, args.strict, args.legacy)
-        except (ValueError, TypeError) as e:
-            raise _Usage(str(e)) from None
+        result = build_plan(target, src, args.include, args.exclude, pairs or None,
+                            args.skip_mismatch, args.strict, args.legacy, check_assignable=False)
         out.write(str(result) + "\n")
     return 1 if result.problems else 0
 
 
 def rename_names(names: Sequence[str], pairs: Sequence[tuple[str, str]],
                  legacy: bool = False) -> dict[str, str]:
-    """``{old: new}`` for checkpoint ``names`` under ``OLD=NEW`` rules (exact
-    names first, then the longest scope prefix), after the legacy translation."""
+    """``{old: new}`` for checkpoint ``names`` under ``OLD=NEW`` rules (an exact
+    name first, then the longest scope, as in an assignment map), after the
+    legacy translation."""
     legacy_map = translate_legacy_names(names) if legacy else {}
-    exact = {o: n for o, n in pairs if not o.endswith("/")}
-    scopes = sorted([(o, n) for o, n in pairs if o.endswith("/")], key=lambda p: -len(p[0]))
-    out = {}
-    for name in names:
-        cur = legacy_map.get(name, name)
-        if cur in exact:
-            cur = exact[cur]
-        else:
-            for o, n in scopes:
-                if o == "/" or cur.startswith(o):
-                    cur = (n if n != "/" else "") + (cur if o == "/" else cur[len(o):])
-                    break
-        out[name] = cur
-    return out
+    amap = AssignmentMap(list(pairs))
+    return {name: amap.rename(legacy_map.get(name, name)) for name in names}
 
 
 def cmd_rename(args: argparse.Namespace, out: TextIO) -> int:
-    from tfshare.checkpoint.select import select_names
-
     pairs = _parse_map(args.map)
     with _open(args.src) as reader:
-        try:
-            names, dropped = select_names(list(reader.variables), args.include, args.exclude)
-        except TypeError as e:
-            raise _Usage(str(e)) from None
+        names, dropped = select_names(list(reader.variables), args.include, args.exclude)
         mapping = rename_names(names, pairs, args.legacy)
         targets: dict[str, str] = {}
         for old, new in mapping.items():
@@ -241,7 +219,7 @@ def cmd_rename(args: argparse.Namespace, out: TextIO) -> int:
         rows = [("old", "new", "shape", "dtype")]
         for old, new in mapping.items():
             i = reader.variables[old]
-            rows.append((old, "=" if new == old else new, _shape(i.shape), i.dtype))
+            rows.append((old, "=" if new == old else new, format_shape(i.shape), i.dtype))
         _table(rows, out)
         for n in dropped:
             out.write(f"dropped {n}\n")
@@ -249,12 +227,17 @@ def cmd_rename(args: argparse.Namespace, out: TextIO) -> int:
             out.write("dry run: nothing written\n")
             return 0
         prog = _Progress(sum(reader.variables[o].nbytes for o in names), args.progress)
-        tensors = {}
-        for old, new in mapping.items():
-            tensors[new] = reader.read(old)
-            prog.add(reader.variables[old].nbytes)
-    written = write_checkpoint(args.dst, tensors)
-    out.write(f"wrote {len(tensors)} tensors to {written}\n")
+
+        def fetch(new_names: list[str]) -> list:
+            olds = [targets[n] for n in new_names]
+            values = reader.read_many(olds)
+            prog.add(sum(reader.variables[o].nbytes for o in olds))
+            return [values[o] for o in olds]
+
+        new_names = [mapping[o] for o in names]
+        written = stream_checkpoint(args.dst, new_names,
+                                    [reader.variables[o].nbytes for o in names], fetch)
+    out.write(f"wrote {len(new_names)} tensors to {written}\n")
     return 0
 
 
@@ -331,12 +314,20 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None,
         return int(e.code or 0)
     try:
         return args.func(args, out)
-    except _Usage as e:
-        err.write(f"tfshare {args.command}: error: {e}\n")
+    except KeyboardInterrupt:
+        err.write(f"tfshare {args.command}: interrupted\n")
+        return 130
+    except Exception as e:  # every failure: one line, exit 2
+        err.write(f"tfshare {args.command}: error: {_one_line(e)}\n")
         return 2
-    except (ValueError, TypeError, OSError) as e:
-        err.write(f"tfshare {args.command}: error: {e}\n")
-        return 2
+
+
+def _one_line(e: Exception) -> str:
+    """The error as one line; the exception type is kept unless it is our own."""
+    text = " ".join(line.strip() for line in str(e).splitlines() if line.strip())
+    if isinstance(e, (_Usage, ValueError, OSError)) or not text:
+        return text or first_line(e)
+    return f"{type(e).__name__}: {text}"
 
 
 if __name__ == "__main__":  # pragma: no cover
