@@ -1,18 +1,22 @@
-"""``init_from_checkpoint`` for graph and eager mode (reference §5.3).
+"""``init_from_checkpoint`` for graph and eager mode.
 
 Name targets are looked up in tfshare's variable store (``get_variable``
 variables), so scope mappings work in eager mode too, where TF's own
 ``init_from_checkpoint`` silently does nothing. The whole map is resolved and
-checked before anything is assigned.
+checked before anything is assigned. Entries are parsed and scopes resolved by
+``tfshare.AssignmentMap``, the renaming rule ``tfshare.restore`` and the
+``tfshare`` CLI use; the errors keep TF1's texts.
 
 * graph mode: each resolved variable's initializer is replaced by a restore op
   (TF1 behaviour; the value arrives when ``global_variables_initializer()`` or
   the variable's initializer runs);
 * eager mode: the checkpoint value is assigned at once.
+
+Unlike ``tfshare.restore``, two checkpoint names sent to one variable are not
+an error here: as in TF1, the entry sorted last wins.
 """
 from __future__ import annotations
 
-import collections.abc
 import os
 from typing import Any, Dict, List, Tuple
 
@@ -21,6 +25,7 @@ import tensorflow as tf
 from tfshare.compat.v1 import _api
 
 _v1 = tf.compat.v1
+_rule = _api.get("AssignmentMap")
 
 __all__ = ["init_from_checkpoint"]
 
@@ -46,8 +51,39 @@ def _partitioned(name: str, store_vars: Dict[str, Any]) -> Any:
     return parts or None
 
 
-def _shape_str(var: Any) -> str:
-    return str(tf.TensorShape(var.shape))
+def _shape_error(var: Any, tensor: str, shapes: Dict[str, Any]) -> ValueError:
+    return ValueError(
+        "Shape of variable %s (%s) doesn't match with shape of tensor %s (%s) from "
+        "checkpoint reader." % (var.name, str(tf.TensorShape(var.shape)), tensor, str(shapes[tensor])))
+
+
+def _scope_members(key: str, target: str, store_vars: Dict[str, Any], ckpt: str,
+                   shapes: Dict[str, Any]) -> List[Tuple[str, Any]]:
+    """A scope entry ``'old/': 'new/'``: every store variable under the target
+    scope, with the checkpoint name it loads (TF1's scope and error rules)."""
+    scopes = target[:target.rindex("/")] if "/" in target else ""
+    if not key.endswith("/"):
+        raise ValueError(
+            "Assignment map with scope only name {} should map to scope only {}. Should be "
+            "'scope/': 'other_scope/'.".format(scopes, key))
+    target_scope = scopes + "/" if scopes else "/"
+    names = set()
+    for name in store_vars:
+        if _rule.in_scope(name, target_scope):
+            names.add(name[:name.index("/part_")] if "/part_" in name else name)
+    out = []
+    for name in sorted(names):
+        tensor = _rule.move(name, target_scope, key).rstrip("/")
+        if tensor not in shapes:
+            raise ValueError("Tensor %s (%s in %s) is not found in %s checkpoint"
+                             % (tensor, name[len(scopes) + 1:], key, ckpt))
+        v = store_vars.get(name)
+        if v is None:
+            v = _partitioned(name, store_vars)
+        elif not tf.TensorShape(v.shape).is_compatible_with(shapes[tensor]):
+            raise _shape_error(v, tensor, shapes)
+        out.append((tensor, v))
+    return out
 
 
 def init_from_checkpoint(ckpt_dir_or_file: Any, assignment_map: Any) -> None:
@@ -68,23 +104,11 @@ def init_from_checkpoint(ckpt_dir_or_file: Any, assignment_map: Any) -> None:
     doesn't match with shape of tensor ...``), a variable-name target mapped
     from a non-scope key (``Assignment map with scope only name ...``).
     """
-    if not _api.has("current_store"):
-        # No tfshare store: variables live in TF's own store; TF's function is exact.
-        _v1.train.init_from_checkpoint(ckpt_dir_or_file, assignment_map)
-        return
     if isinstance(ckpt_dir_or_file, os.PathLike):
         ckpt_dir_or_file = os.fspath(ckpt_dir_or_file)
     reader = tf.train.load_checkpoint(ckpt_dir_or_file)
     shapes = reader.get_variable_to_shape_map()
-    if isinstance(assignment_map, collections.abc.Mapping):
-        pairs = list(assignment_map.items())
-    else:
-        try:
-            pairs = [tuple(p) for p in assignment_map]
-        except TypeError:
-            raise TypeError("Argument `assignment_map` must be a dict or a list of "
-                            f"(checkpoint_name, target) pairs. Received: assignment_map="
-                            f"{assignment_map!r}") from None
+    pairs = _rule.pairs(assignment_map)
     store_vars = _store_variables()
     plan: List[Tuple[str, Any]] = []
     for key, target in sorted(pairs, key=lambda p: p[0]):
@@ -99,46 +123,15 @@ def init_from_checkpoint(ckpt_dir_or_file: Any, assignment_map: Any) -> None:
         else:
             raise TypeError(f"Assignment map target for {key!r} must be a variable name, a scope "
                             f"name, a Variable or a list of Variables. Received: {target!r}")
-        if var is not None:
-            if key not in shapes:
-                raise ValueError("Tensor %s is not found in %s checkpoint %s"
-                                 % (key, ckpt_dir_or_file, shapes))
-            if _is_variable(var) and not tf.TensorShape(var.shape).is_compatible_with(shapes[key]):
-                raise ValueError(
-                    "Shape of variable %s (%s) doesn't match with shape of tensor %s (%s) from "
-                    "checkpoint reader." % (var.name, _shape_str(var), key, str(shapes[key])))
-            plan.append((key, var))
+        if var is None:
+            plan += _scope_members(key, target, store_vars, ckpt_dir_or_file, shapes)
             continue
-        scopes = target[:target.rindex("/")] if "/" in target else ""
-        if not key.endswith("/"):
-            raise ValueError(
-                "Assignment map with scope only name {} should map to scope only {}. Should be "
-                "'scope/': 'other_scope/'.".format(scopes, key))
-        names = set()
-        for name in store_vars:
-            if not scopes or name.startswith(scopes + "/"):
-                if "/part_" in name:
-                    name = name[:name.index("/part_")]
-                names.add(name)
-        for name in sorted(names):
-            tensor = name[len(scopes):]
-            if target != "/":
-                tensor = tensor[1:]
-            if key != "/":
-                tensor = key + tensor
-            if tensor.endswith("/"):
-                tensor = tensor[:-1]
-            if tensor not in shapes:
-                raise ValueError("Tensor %s (%s in %s) is not found in %s checkpoint"
-                                 % (tensor, name[len(scopes) + 1:], key, ckpt_dir_or_file))
-            v = store_vars.get(name)
-            if v is None:
-                v = _partitioned(name, store_vars)
-            elif not tf.TensorShape(v.shape).is_compatible_with(shapes[tensor]):
-                raise ValueError(
-                    "Shape of variable %s (%s) doesn't match with shape of tensor %s (%s) from "
-                    "checkpoint reader." % (v.name, _shape_str(v), tensor, str(shapes[tensor])))
-            plan.append((tensor, v))
+        if key not in shapes:
+            raise ValueError("Tensor %s is not found in %s checkpoint %s"
+                             % (key, ckpt_dir_or_file, shapes))
+        if _is_variable(var) and not tf.TensorShape(var.shape).is_compatible_with(shapes[key]):
+            raise _shape_error(var, key, shapes)
+        plan.append((key, var))
     for tensor, var in plan:
         _apply(ckpt_dir_or_file, reader, tensor, var)
 
