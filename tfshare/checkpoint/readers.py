@@ -416,6 +416,24 @@ class _MemberStream(io.RawIOBase):
                 return
 
 
+def _aligned_empty(shape: tuple, dtype: np.dtype, align: int = 64) -> np.ndarray:
+    """An uninitialised array whose data is ``align``-byte aligned, so that
+    TensorFlow can use its memory without a copy."""
+    nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    raw = np.empty(nbytes + align, np.uint8)
+    offset = -raw.ctypes.data % align
+    return raw[offset:offset + nbytes].view(dtype).reshape(shape)
+
+
+def _read_dataset(ds: Any) -> np.ndarray:
+    if ds.dtype.kind not in "biufc" or not ds.shape:
+        return np.asarray(ds[()])
+    out = _aligned_empty(tuple(ds.shape), ds.dtype)
+    if out.size:
+        ds.read_direct(out)
+    return out
+
+
 def _open_keras_member(path: str) -> tuple[Any, Any]:
     """(raw file, stream) of ``model.weights.h5`` in the ``.keras`` archive ``path``."""
     with zipfile.ZipFile(path) as zf:
@@ -560,7 +578,7 @@ class KerasH5Reader(CheckpointReader):
         for name in dict.fromkeys(names):
             info = self._info(name)
             try:
-                value = np.asarray(self._dataset(info)[()])
+                value = _read_dataset(self._dataset(info))
             except CheckpointError:
                 raise
             except Exception as e:
