@@ -1,6 +1,7 @@
 """How checkpoint shapes, sizes and errors are written, in one place."""
 from __future__ import annotations
 
+import re
 from typing import Any, Sequence
 
 __all__ = ["format_shape", "first_line", "human_bytes"]
@@ -14,10 +15,26 @@ def format_shape(shape: Sequence[Any] | None) -> str:
     return "[" + ", ".join("None" if d is None else str(int(d)) for d in shape) + "]"
 
 
+_TF_NOISE = re.compile(r"^(Graph execution error:|Detected at node|Node: |File \"|\[\[\{\{node |"
+                       r"Original stack trace|During handling)")
+
+
 def first_line(error: BaseException) -> str:
-    """The first non-empty line of an exception's text (TF errors carry pages)."""
-    lines = [line.strip() for line in str(error).strip().splitlines() if line.strip()]
-    return lines[0] if lines else type(error).__name__
+    """The informative first line of an exception's text. TensorFlow errors
+    carry pages (graph-execution banners, stack traces, node names); their
+    cause line is kept, without the ``{{function_node ...}}`` and ``[Op:...]``
+    decorations."""
+    text = getattr(error, "message", None)
+    if not isinstance(text, str):
+        text = str(error)
+    for line in text.strip().splitlines():
+        line = line.strip()
+        if not line or _TF_NOISE.match(line):
+            continue
+        line = re.sub(r"\{\{function_node [^}]*\}\}\s*", "", line)
+        line = re.sub(r"\s*\[Op:\w+\]( name: \S*)?$", "", line)
+        return line
+    return type(error).__name__
 
 
 def human_bytes(n: float) -> str:

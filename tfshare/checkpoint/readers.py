@@ -230,24 +230,35 @@ class TFCheckpointReader(_TFReader):
 
     def __init__(self, prefix: str):
         super().__init__(prefix)
-        index_path = prefix + ".index"
+        for attempt in range(3):
+            before = self._identity()
+            try:
+                shapes, dtypes = self._load_index()
+                break
+            except CheckpointError:
+                # a save replaced the checkpoint between reading its index and its
+                # data files' sizes: read the new one
+                if attempt == 2 or self._identity() == before:
+                    raise
+        self._add_entries(shapes, dtypes)
+
+    def _load_index(self) -> tuple[dict, dict]:
+        index_path = self.path + ".index"
         try:
             with open(index_path, "rb") as f:
                 data = f.read()
             index = _bundle.read_index(data)
         except _bundle.IndexError_ as e:
-            raise CheckpointError(f"Cannot read checkpoint {prefix!r}: {index_path}: {e}") from None
+            raise CheckpointError(f"Cannot read checkpoint {self.path!r}: {index_path}: {e}") from None
         except OSError as e:
-            raise CheckpointError(f"Cannot read checkpoint {prefix!r}: {e}") from None
-        self.num_shards = index.num_shards
+            raise CheckpointError(f"Cannot read checkpoint {self.path!r}: {e}") from None
         shapes, dtypes = {}, {}
         sizes = self._shard_sizes(index.num_shards)
         for key, entry in list(index.entries.items()) + list(index.slices.items()):
             shape, dtype = self._check_entry(key, entry, sizes)
             if isinstance(key, str):
                 shapes[key], dtypes[key] = shape, dtype.name
-        self._stat = self._identity()
-        self._add_entries(shapes, dtypes)
+        return shapes, dtypes
 
     def _shard_sizes(self, n: int) -> list[int | None]:
         out = []

@@ -210,12 +210,19 @@ def stream_checkpoint(prefix: str | os.PathLike, names: Sequence[str], sizes: Se
             if update_state:
                 _update_state(directory, prefix)
     except OSError as e:
-        raise OSError(e.errno, f"Cannot write checkpoint {prefix!r}: {e.strerror or e}",
-                      e.filename) from None
+        where = f" ({e.filename})" if e.filename else ""
+        raise _os_error(type(e), e.errno, f"Cannot write checkpoint {prefix!r}: "
+                        f"{e.strerror or e}{where}") from None
     except tf.errors.OpError as e:
-        raise OSError(f"Cannot write checkpoint {prefix!r}: {type(e).__name__}: "
-                      f"{first_line(e)}") from None
+        raise _os_error(OSError, None, f"Cannot write checkpoint {prefix!r}: {first_line(e)}") from None
     return prefix
+
+
+def _os_error(kind: type, errno: int | None, message: str) -> OSError:
+    """An ``OSError`` (of the original subclass) whose text is ``message``."""
+    err = kind(message)
+    err.errno = errno
+    return err
 
 
 def _check_names(names: Iterable[Any]) -> list[str]:
