@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import io
 import os
+import re
+import shlex
 
 import numpy as np
 import pytest
@@ -32,29 +34,38 @@ def ckpts(tmp_path):
     return a, pa, pb
 
 
+def tf_shapes(path: str) -> dict:
+    """Shapes as TensorFlow's own reader lists them (independent of tfshare)."""
+    prefix = tf.train.latest_checkpoint(path) or path
+    return tf.train.load_checkpoint(prefix).get_variable_to_shape_map()
+
+
+def params(shapes: dict, pattern: str = "") -> int:
+    return sum(int(np.prod(s)) for n, s in shapes.items() if re.search(pattern, n))
+
+
 def test_inspect_table_filter_and_tree():
+    shapes = tf_shapes(FIXTURE)
     code, out, _ = run("inspect", FIXTURE)
     assert code == 0
     lines = out.splitlines()
     assert lines[0].endswith("model-7 (tf1)")
     row = next(l for l in lines if l.startswith("bidirectional_rnn/fw/lstm_cell/kernel "))
-    assert row.split()[1:] == ["[7,", "20]", "float32", "140", "560", "B"]
-    # totals, from the reader's own shapes
-    infos = tfshare.list_variables(FIXTURE)
-    total = sum(int(np.prod(i.shape)) for i in infos)
-    assert lines[-1].startswith(f"27 tensors, {total:,} parameters")
+    k = shapes["bidirectional_rnn/fw/lstm_cell/kernel"]
+    assert row.split()[1:] == [f"[{k[0]},", f"{k[1]}]", "float32", str(k[0] * k[1]),
+                               str(4 * k[0] * k[1]), "B"]
+    assert lines[-1].startswith(f"{len(shapes)} tensors, {params(shapes):,} parameters")
     code, out, _ = run("inspect", FIXTURE, "--filter", "gru_cell/gates")
     assert code == 0
     names = [l.split()[0] for l in out.splitlines()[2:-1]]
-    assert names == ["multi/multi_rnn_cell/cell_1/gru_cell/gates/bias",
-                     "multi/multi_rnn_cell/cell_1/gru_cell/gates/kernel",
-                     "rnn/gru_cell/gates/bias", "rnn/gru_cell/gates/kernel"]
-    assert out.splitlines()[-1].startswith("4 tensors, 176 parameters")
+    assert names == sorted(n for n in shapes if "gru_cell/gates" in n) and len(names) == 4
+    assert out.splitlines()[-1].startswith(f"4 tensors, {params(shapes, 'gru_cell/gates'):,} parameters")
     code, out, _ = run("inspect", FIXTURE, "--tree", "--filter", "^rnn/")
     assert code == 0
-    assert "rnn/  156 params in 4 tensors" in out
-    assert "    gates/  104 params in 2 tensors" in out
-    assert "      kernel  [12, 8] float32  (96)" in out
+    assert f"rnn/  {params(shapes, '^rnn/'):,} params in 4 tensors" in out
+    assert f"    gates/  {params(shapes, '^rnn/gru_cell/gates/'):,} params in 2 tensors" in out
+    kernel = shapes["rnn/gru_cell/gates/kernel"]
+    assert f"      kernel  [{kernel[0]}, {kernel[1]}] float32  ({kernel[0] * kernel[1]})" in out
 
 
 def test_diff_exit_codes(ckpts):
@@ -123,24 +134,83 @@ def test_plan_command(ckpts):
     assert code == 1 and "strict: target variables missing from the checkpoint: extra" in out
 
 
-def test_usage_and_bad_input_exit_2(tmp_path, ckpts):
+def test_every_failure_is_one_line_exit_2(tmp_path, ckpts):
+    """Bad input of every kind: exit 2 and one line on stderr naming the file
+    or argument and the cause (never a traceback, never exit 1)."""
     _, pa, _ = ckpts
-    code, _, err = run("inspect", str(tmp_path / "missing"))
-    assert code == 2 and "No checkpoint at path=" in err
     junk = tmp_path / "junk.bin"
     junk.write_bytes(b"\x00" * 10)
-    code, _, err = run("diff", pa, str(junk))
-    assert code == 2 and "is not a checkpoint" in err
-    code, _, err = run("rename", pa, str(tmp_path / "x"), "--map", "enc")
-    assert code == 2 and "--map expects OLD=NEW" in err
-    code, _, err = run("rename", pa, str(tmp_path / "x"), "--map", "enc/=x")
-    assert code == 2 and "must map to a scope" in err
-    code, _, err = run("rename", pa, str(tmp_path / "x"), "--map", "enc/w=a", "--map", "enc/b=a")
-    assert code == 2 and "sends two checkpoint names, 'enc/w' and 'enc/b', to one target a" in err
-    code, _, err = run("inspect", pa, "--filter", "(")
-    assert code == 2 and "not a valid regular expression" in err
+    garbage_dir = tmp_path / "garbage"
+    tfshare.write_checkpoint(str(garbage_dir / "m"), {"w": np.ones(2, np.float32)})
+    (garbage_dir / "checkpoint").write_bytes(b"\xff\xfe garbage \x00")
+    damaged = tmp_path / "damaged"
+    tfshare.write_checkpoint(str(damaged / "m"), {"w": np.ones(2, np.float32)})
+    (damaged / "m.index").write_bytes(b"\x00" * 60)
+    cases = [
+        (["inspect", str(tmp_path / "missing")], "No checkpoint at path="),
+        (["diff", pa, str(junk)], "is not a checkpoint"),
+        (["rename", pa, str(tmp_path / "x"), "--map", "enc"], "--map expects OLD=NEW"),
+        (["rename", pa, str(tmp_path / "x"), "--map", "enc/=x"], "must map to a scope"),
+        (["rename", pa, str(tmp_path / "x"), "--map", "enc/w=a", "--map", "enc/b=a"],
+         "sends two checkpoint names, 'enc/w' and 'enc/b', to one target a"),
+        (["rename", pa, str(tmp_path / "x"), "--map", "enc/w=a", "--map", "enc/w=b"],
+         "--map gives 'enc/w' two new names"),
+        (["rename", pa, str(tmp_path / "x"), "--map", "enc/=a/", "--map", "head/w=a/w"],
+         "--map sends both 'enc/w' and 'head/w' to 'a/w'"),
+        (["inspect", pa, "--filter", "("], "not a valid regular expression"),
+        (["rename", pa, str(tmp_path / "x"), "--include", "["],
+         "Argument `include` holds '[', which is not a valid regular expression"),
+        (["plan", pa, pa, "--exclude", "("], "Argument `exclude` holds '('"),
+        (["inspect", str(garbage_dir)], f"Cannot read the checkpoint state file "
+                                        f"'{garbage_dir / 'checkpoint'}'"),
+        (["diff", pa, str(damaged / "m")], f"Cannot read checkpoint '{damaged / 'm'}'"),
+        (["rename", pa, str(junk / "sub" / "m")], f"Cannot write checkpoint '{junk / 'sub' / 'm'}'"),
+    ]
+    for argv, message in cases:
+        code, out, err = run(*argv)
+        assert code == 2, (argv, code, out, err)
+        assert err.startswith(f"tfshare {argv[0]}: error: ") and message in err, (argv, err)
+        assert err.count("\n") == 1 and "Traceback" not in err, (argv, err)
+    assert not (tmp_path / "x.index").exists()
     assert run("frobnicate")[0] == 2
     assert run()[0] == 2
+
+
+def test_readme_plan_example_runs_as_written(tmp_path, monkeypatch):
+    """The README's ``tfshare plan`` line, run in a directory holding what it
+    names: a TF1 checkpoint ``old_ckpt/`` and ``new_ckpt/`` written by
+    ``tfshare.save`` of a Keras model whose encoder is named ``encoder``."""
+    import keras
+    import shutil
+
+    readme = open(os.path.join(os.path.dirname(__file__), "..", "README.md")).read()
+    lines = re.findall(r"`(tfshare plan [^`]+)`", readme)
+    assert len(lines) == 1, lines
+    shutil.copytree(FIXTURE, tmp_path / "old_ckpt")
+    encoder = keras.Sequential([
+        keras.Input((5, 3)),
+        keras.layers.RNN(tfshare.LSTMCell(5, use_peepholes=True, num_proj=4, name="lstm_cell"),
+                         name="fw")], name="encoder")
+    monkeypatch.chdir(tmp_path)
+    tfshare.save(encoder, "new_ckpt/model")
+    code, out, err = run(*shlex.split(lines[0])[1:])
+    assert code == 0, (out, err)
+    assert "6 restored (6 renamed), 0 missing" in out
+    assert re.search(r"restored +encoder/fw/lstm_cell/kernel +bidirectional_rnn/fw/lstm_cell/kernel ", out)
+    report = tfshare.restore(encoder, "old_ckpt/", assignment_map={"bidirectional_rnn/fw/": "encoder/fw/"})
+    assert len(report.restored) == 6
+    np.testing.assert_array_equal(encoder.weights[0].numpy(), tf.train.load_checkpoint(
+        "old_ckpt/model-7").get_tensor("bidirectional_rnn/fw/lstm_cell/kernel"))
+
+
+def test_plan_against_a_keras_weights_file_says_why_nothing_matches(tmp_path, ckpts):
+    import keras
+
+    _, pa, _ = ckpts
+    m = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, name="enc")])
+    m.save_weights(str(tmp_path / "m.weights.h5"))
+    code, out, _ = run("plan", pa, str(tmp_path / "m.weights.h5"))
+    assert code == 1 and "records each layer's weights by index, not by name" in out
 
 
 def test_inspect_tf2_and_keras_files(tmp_path):

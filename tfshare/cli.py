@@ -193,6 +193,10 @@ def cmd_plan(args: argparse.Namespace, out: TextIO) -> int:
         result = build_plan(target, src, args.include, args.exclude, pairs or None,
                             args.skip_mismatch, args.strict, args.legacy, check_assignable=False)
         out.write(str(result) + "\n")
+        if tgt.format in ("keras_h5", "keras") and src.format not in ("keras_h5", "keras"):
+            out.write(f"note: {args.target} is a Keras weights file, which records each layer's "
+                      "weights by index, not by name; plan against a checkpoint written by "
+                      "tfshare.save(model, ...), or call tfshare.plan(model, ...) in Python\n")
     return 1 if result.problems else 0
 
 
