@@ -1,10 +1,10 @@
-"""Partial restore from a large checkpoint: time and peak memory.
+"""Checkpoint memory and time: partial restore, whole-tensor restore, save, rename.
 
-Generates a >= 1 GB TF1 checkpoint (100 variables of 10 MB, float32
-[2500, 1000]) and a Keras ``.weights.h5`` file of the same tensors in a
-temporary directory, then restores 1% of the tensors (one variable) with
-several methods, each in its own subprocess so that its peak RSS
-(``ru_maxrss``) is its own:
+Part 1, partial restore from a large checkpoint. Generates a >= 1 GB TF1
+checkpoint (100 variables of 10 MB, float32 [2500, 1000]) and a Keras
+``.weights.h5`` file of the same tensors in a temporary directory, then
+restores 1% of the tensors (one variable) with several methods, each in its
+own subprocess so that its peak RSS (``ru_maxrss``) is its own:
 
 * ``baseline``: imports + the target variable, no restore (the floor);
 * ``tfshare.restore``, from the TF1 checkpoint and from the ``.weights.h5``;
@@ -15,8 +15,16 @@ several methods, each in its own subprocess so that its peak RSS
 * Keras ``load_weights`` (a Keras model must hold all the file's weights, so
   this one loads 100%).
 
-Run: ``python benchmarks/bench_restore.py [--n 100] [--mb 10] [--keep DIR]``.
-Not part of the test suite.
+Part 2, memory bounds on big tensors (``--big-mb``, default 800 MB, written as
+4 tensors of a quarter each for save/rename): each row's peak over its own
+floor, measured in its subprocess as the high-water mark after resetting it
+(``/proc/self/clear_refs``) minus the resident set just before the operation,
+and divided by the restored bytes (restore rows) or by the largest tensor
+(save/rename rows). tfshare's bounds: restore <= 1.3x the restored bytes; save
+and rename <= the largest tensor plus a constant.
+
+Run: ``python benchmarks/bench_restore.py [--n 100] [--mb 10] [--big-mb 800]
+[--part 1|2] [--keep DIR]``. Not part of the test suite.
 """
 from __future__ import annotations
 
@@ -42,6 +50,20 @@ PICK = NAMES[:K]
 def done(t0, extra=None):
     out = dict(seconds=time.perf_counter() - t0,
                maxrss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    out.update(extra or {{}})
+    print("RESULT" + json.dumps(out))
+def _status(key):
+    import re
+    return int(re.search(key + r":\\s+(\\d+)", open("/proc/self/status").read()).group(1)) / 1024
+def floor():
+    # reset the high-water mark; return the resident set now (MB)
+    import gc
+    gc.collect()
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
+    return _status("VmRSS")
+def over(rss0, t0, per_mb, extra=None):
+    out = dict(seconds=time.perf_counter() - t0, over_mb=_status("VmHWM") - rss0, per_mb=per_mb)
     out.update(extra or {{}})
     print("RESULT" + json.dumps(out))
 """
@@ -130,8 +152,77 @@ done(t0, dict(check=float(model.weights[0][0, 0])))
 }
 
 
+BIG_PRELUDE = """
+BIG = {big_rows}; QUARTER = BIG // 4
+"""
+
+GENERATE_BIG = """
+t0 = time.perf_counter()
+v = tf.Variable(tf.random.uniform((BIG, 1000)))
+tfshare.save({"big/kernel": v}, os.path.join(D, "big", "model"))
+del v
+inp = keras.Input((BIG,))
+model = keras.Model(inp, keras.layers.Dense(1000, use_bias=False, name="big")(inp))
+model.layers[-1].kernel.assign(tfshare.load_variable(os.path.join(D, "big"), "big/kernel"))
+model.save_weights(os.path.join(D, "big.weights.h5"))
+done(t0)
+"""
+
+BIG_METHODS = {
+    "tfshare.restore, TF ckpt (1 tensor)": """
+v = tf.Variable(tf.zeros((BIG, 1000)))
+rss0 = floor(); t0 = time.perf_counter()
+tfshare.restore({"big/kernel": v}, os.path.join(D, "big"))
+over(rss0, t0, BIG * 1000 * 4 / 2**20, dict(check=float(v[0, 0])))
+""",
+    "tfshare.restore, .weights.h5 (1 tensor)": """
+inp = keras.Input((BIG,))
+model = keras.Model(inp, keras.layers.Dense(1000, use_bias=False, name="big",
+                                            kernel_initializer="zeros")(inp))
+rss0 = floor(); t0 = time.perf_counter()
+tfshare.restore(model, os.path.join(D, "big.weights.h5"))
+over(rss0, t0, BIG * 1000 * 4 / 2**20, dict(check=float(model.weights[0][0, 0])))
+""",
+    "load_checkpoint + get_tensor + assign": """
+v = tf.Variable(tf.zeros((BIG, 1000)))
+rss0 = floor(); t0 = time.perf_counter()
+v.assign(tf.train.load_checkpoint(os.path.join(D, "big")).get_tensor("big/kernel"))
+over(rss0, t0, BIG * 1000 * 4 / 2**20, dict(check=float(v[0, 0])))
+""",
+    "raw RestoreV2 + assign (the floor)": """
+v = tf.Variable(tf.zeros((BIG, 1000)))
+rss0 = floor(); t0 = time.perf_counter()
+v.assign(tf.raw_ops.RestoreV2(prefix=tf.train.latest_checkpoint(os.path.join(D, "big")),
+                              tensor_names=["big/kernel"], shape_and_slices=[""],
+                              dtypes=[tf.float32])[0])
+over(rss0, t0, BIG * 1000 * 4 / 2**20, dict(check=float(v[0, 0])))
+""",
+    "tfshare.save (4 tensors)": """
+vs = {f"q{i}/kernel": tf.Variable(tf.fill((QUARTER, 1000), float(i))) for i in range(4)}
+rss0 = floor(); t0 = time.perf_counter()
+tfshare.save(vs, os.path.join(D, "saved", "model"))
+over(rss0, t0, QUARTER * 1000 * 4 / 2**20)
+""",
+    "tf.train.Checkpoint.write (4 tensors)": """
+vs = {f"q{i}": tf.Variable(tf.fill((QUARTER, 1000), float(i))) for i in range(4)}
+rss0 = floor(); t0 = time.perf_counter()
+tf.train.Checkpoint(**vs).write(os.path.join(D, "tfckpt", "model"))
+over(rss0, t0, QUARTER * 1000 * 4 / 2**20)
+""",
+    "tfshare rename (CLI, 4 tensors)": """
+from tfshare import cli
+import io
+rss0 = floor(); t0 = time.perf_counter()
+code = cli.main(["rename", os.path.join(D, "saved"), os.path.join(D, "renamed", "model"),
+                 "--map", "q0/=r0/", "--no-progress"], stdout=io.StringIO())
+assert code == 0
+over(rss0, t0, QUARTER * 1000 * 4 / 2**20)
+""",
+}
+
+
 def _run(code: str, fmt: dict) -> dict:
-    script = PRELUDE.format(**fmt) + textwrap.dedent(code)
+    script = PRELUDE.format(**fmt) + textwrap.dedent(code).replace("{big_rows}", str(fmt["big_rows"]))
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="")
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env)
     for line in proc.stdout.splitlines():
@@ -141,38 +232,68 @@ def _run(code: str, fmt: dict) -> dict:
     return {"error": (errs or proc.stderr.strip().splitlines() or ["?"])[-1][:160]}
 
 
+def _table(results: dict, header: tuple, row) -> None:
+    print("{:42s} {:>9s} {:>14s} {:>14s}".format(*header))
+    for name, r in results.items():
+        if "error" in r:
+            print(f"{name:42s} error: {r['error']}")
+        else:
+            print(row(name, r))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=100, help="number of variables")
     ap.add_argument("--mb", type=float, default=10.0, help="MB per variable")
     ap.add_argument("--k", type=int, default=None, help="variables to restore (default 1%%)")
+    ap.add_argument("--big-mb", type=float, default=800.0, help="MB of the part-2 tensor")
+    ap.add_argument("--part", choices=["1", "2"], help="run only this part")
     ap.add_argument("--keep", help="directory to use and keep (default: a temporary one)")
     args = ap.parse_args()
     rows = max(1, int(args.mb * 2**20 / 4 / 1000))
     k = args.k or max(1, args.n // 100)
     d = args.keep or tempfile.mkdtemp(prefix="tfshare_bench_")
-    fmt = dict(d=d, n=args.n, rows=rows, k=k)
+    big_rows = max(4, int(args.big_mb * 2**20 / 4 / 1000)) // 4 * 4
+    fmt = dict(d=d, n=args.n, rows=rows, k=k, big_rows=big_rows)
     try:
-        if not os.path.exists(os.path.join(d, "model.weights.h5")):
-            print(f"generating {args.n} x {rows * 1000 * 4 / 2**20:.1f} MB in {d} ...", flush=True)
-            r = _run(GENERATE, fmt)
-            if "error" in r:
-                raise SystemExit(f"generation failed: {r['error']}")
-        size = sum(os.path.getsize(os.path.join(root, f))
-                   for root, _, fs in os.walk(d) for f in fs if "tf1" in root)
-        print(f"TF1 checkpoint: {size / 1e9:.2f} GB ({size / 2**30:.2f} GiB); restoring {k} of {args.n} tensors "
-              f"({k * rows * 1000 * 4 / 2**20:.0f} MB)\n")
-        results = {name: _run(code, fmt) for name, code in METHODS.items()}
-        base = results["baseline (imports + target)"].get("maxrss_mb", 0.0)
-        print(f"{'method':42s} {'time (s)':>9s} {'peak RSS (MB)':>14s} {'over baseline':>14s}")
-        for name, r in results.items():
-            if "error" in r:
-                print(f"{name:42s} error: {r['error']}")
-                continue
-            print(f"{name:42s} {r['seconds']:9.3f} {r['maxrss_mb']:14.0f} {r['maxrss_mb'] - base:14.0f}")
+        if args.part in (None, "1"):
+            _part1(args, d, fmt, rows, k)
+        if args.part in (None, "2"):
+            _part2(d, fmt, big_rows)
     finally:
         if not args.keep:
             shutil.rmtree(d, ignore_errors=True)
+
+
+def _part1(args, d: str, fmt: dict, rows: int, k: int) -> None:
+    if not os.path.exists(os.path.join(d, "model.weights.h5")):
+        print(f"generating {args.n} x {rows * 1000 * 4 / 2**20:.1f} MB in {d} ...", flush=True)
+        r = _run(GENERATE, fmt)
+        if "error" in r:
+            raise SystemExit(f"generation failed: {r['error']}")
+    size = sum(os.path.getsize(os.path.join(root, f))
+               for root, _, fs in os.walk(os.path.join(d, "tf1")) for f in fs)
+    print(f"Part 1. TF1 checkpoint: {size / 1e9:.2f} GB ({size / 2**30:.2f} GiB); restoring {k} of "
+          f"{args.n} tensors ({k * rows * 1000 * 4 / 2**20:.0f} MB)\n")
+    results = {name: _run(code, fmt) for name, code in METHODS.items()}
+    base = results["baseline (imports + target)"].get("maxrss_mb", 0.0)
+    _table(results, ("method", "time (s)", "peak RSS (MB)", "over baseline"),
+           lambda name, r: f"{name:42s} {r['seconds']:9.3f} {r['maxrss_mb']:14.0f} "
+                           f"{r['maxrss_mb'] - base:14.0f}")
+
+
+def _part2(d: str, fmt: dict, big_rows: int) -> None:
+    mb = big_rows * 1000 * 4 / 2**20
+    print(f"\nPart 2. One {mb:.0f} MB tensor (restore rows), four of {mb / 4:.0f} MB (save/rename "
+          "rows)\n", flush=True)
+    r = _run(BIG_PRELUDE + GENERATE_BIG, fmt)
+    if "error" in r:
+        raise SystemExit(f"generation failed: {r['error']}")
+    results = {name: _run(BIG_PRELUDE + code, fmt) for name, code in BIG_METHODS.items()}
+    _table(results, ("method", "time (s)", "over floor (MB)", "x bytes"),
+           lambda name, r: f"{name:42s} {r['seconds']:9.3f} {r['over_mb']:14.0f} "
+                           f"{r['over_mb'] / r['per_mb']:14.2f}")
+    print("\n'x bytes': restore rows over the restored bytes; save/rename rows over the largest tensor")
 
 
 if __name__ == "__main__":
