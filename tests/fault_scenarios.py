@@ -228,8 +228,11 @@ def scenario_concurrent_reader(base: str, saves: int = 40) -> dict:
     res = in_child(lambda: save_gen(d, 0, size=1 << 16))
     assert res["status"] == "ok", res
     done_flag = os.path.join(base, "writer_done")
+    ready_flag = os.path.join(base, "reader_ready")
 
     def writer() -> int:
+        while not os.path.exists(ready_flag):  # overlap the saves with reads
+            time.sleep(0.01)
         for gen in range(1, saves + 1):
             save_gen(d, gen, size=1 << 16)
             time.sleep(0.005)
@@ -251,6 +254,8 @@ def scenario_concurrent_reader(base: str, saves: int = 40) -> dict:
                 stats["tfshare_mixed"] += len(gens) != 1 or -1 in gens
             except Exception as e:  # noqa: BLE001 - counted
                 stats["tfshare_fail"].append(f"{type(e).__name__}: {e}"[:300])
+            if not os.path.exists(ready_flag):
+                open(ready_flag, "w").close()
             try:
                 rd = tf.train.load_checkpoint(os.path.join(d, "model"))
                 gens = {_gen(n, rd.get_tensor(n)) for n in rd.get_variable_to_shape_map()}
@@ -435,13 +440,22 @@ def scenario_fuzz(base: str, examples: int = 25) -> dict:
 
 
 # ------------------------------------------------------------------- memory
+def _status_mb(key: str) -> float:
+    with open("/proc/self/status") as f:
+        line = next(line for line in f if line.startswith(key + ":"))
+    return int(line.split()[1]) / 1024
+
+
 def _rss_mb() -> float:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    """Reset the high-water mark (``/proc/self/clear_refs``); the resident set now."""
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
+    return _status_mb("VmRSS")
 
 
 def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """The high-water mark of the resident set since the last reset."""
+    return _status_mb("VmHWM")
 
 
 def _restore_peak(path: str, name: str, shape: tuple) -> dict:

@@ -132,5 +132,5 @@ def test_memory_bounds(tmp_path):
     assert m["rename"]["value"]["code"] == 0
     assert over["restore_tf"] <= 1.3 * mb, over
     assert over["save"] <= 0.5 * mb, over          # the variables are read in place
-    assert over["rename"] <= mb + 64, over          # one tensor at a time
+    assert over["rename"] <= mb + 96, over          # one tensor at a time, plus a constant
     assert over["list_keras"] <= 32 and m["keras_file_mb"] < 1, over
