@@ -334,13 +334,15 @@ class _MemberStream(io.RawIOBase):
     """A seekable read-only view of one zip member, inflated on demand.
 
     Stored members are a window on the archive. Deflated members are inflated
-    forward in bounded chunks; a copy of the inflater's state is kept every
-    ``CHECKPOINT`` output bytes so a backward seek restarts from the nearest
-    one, not from the start. Memory: one chunk plus ~40 KB per checkpoint. The
-    output is capped at the member's declared size.
+    forward in bounded chunks; a copy of the inflater's state (and of the at
+    most ``INPUT`` compressed bytes it has not consumed) is kept every
+    ``CHECKPOINT`` output bytes, so a backward seek restarts from the nearest
+    one, not from the start. Memory: one output chunk plus ~60 KB per
+    checkpoint. The output is capped at the member's declared size.
     """
 
-    CHUNK = 1 << 18
+    CHUNK = 1 << 18  # output per step
+    INPUT = 1 << 14  # compressed bytes read per step (a checkpoint keeps at most this)
     CHECKPOINT = 8 << 20
 
     def __init__(self, f: Any, start: int, compressed: int, size: int, deflated: bool):
@@ -402,13 +404,12 @@ class _MemberStream(io.RawIOBase):
                 self._restore(max(later, key=lambda c: c[0]))
         while True:
             data = self._tail
-            if not data and self._in < self._csize and not self._dobj.eof:
+            if not data and self._in < self._csize:
                 self._f.seek(self._start + self._in)
-                data = self._f.read(min(self.CHUNK, self._csize - self._in))
-                self._in += len(data)
-            if not data and not self._dobj.eof:
-                if self._in >= self._csize:
+                data = self._f.read(min(self.INPUT, self._csize - self._in))
+                if not data:
                     raise OSError("zip member's compressed data ends early")
+                self._in += len(data)
             try:
                 out = self._dobj.decompress(data, self.CHUNK)
             except zlib.error as e:
@@ -416,13 +417,17 @@ class _MemberStream(io.RawIOBase):
             self._tail = self._dobj.unconsumed_tail
             if self._out + len(out) > self._size:
                 raise OSError(f"zip member inflates beyond its declared {self._size} bytes")
-            if not out and self._dobj.eof:
-                raise OSError(f"zip member inflates to {self._out} bytes, declared {self._size}")
+            if not out:
+                if self._dobj.eof:
+                    raise OSError(f"zip member inflates to {self._out} bytes, declared {self._size}")
+                if not self._tail and self._in >= self._csize:
+                    raise OSError("zip member's compressed data ends early")
+                continue
             self._cache_start, self._cache = self._out, out
             self._out += len(out)
             last = self._checkpoints[-1][0]
-            if self._out >= last + self.CHECKPOINT and not self._tail:
-                self._checkpoints.append((self._out, self._in, self._dobj.copy(), b""))
+            if self._out >= last + self.CHECKPOINT:
+                self._checkpoints.append((self._out, self._in, self._dobj.copy(), self._tail))
             if self._cache_start <= pos < self._out:
                 return
 
