@@ -269,8 +269,10 @@ class _Matching:
     used: set = field(default_factory=set)
 
 
-def _match(items, selected, lookup, amap, forced, index, reader, skip_mismatch,
-           check_assignable) -> _Matching:
+def _match(items: list[tuple[str, Any]], selected: list[str], lookup: dict[str, str],
+           amap: AssignmentMap, forced: dict[int, str],
+           index: dict[str, tuple[VariableInfo, str | None]], reader: CheckpointReader,
+           skip_mismatch: bool, check_assignable: bool) -> _Matching:
     """Step 5: for each target, the checkpoint entry it loads, checked."""
     out = _Matching()
     sel = set(selected)
