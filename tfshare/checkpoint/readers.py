@@ -454,6 +454,9 @@ def _open_keras_member(path: str) -> tuple[Any, Any]:
     """(raw file, stream) of ``model.weights.h5`` in the ``.keras`` archive ``path``."""
     with zipfile.ZipFile(path) as zf:
         names = zf.namelist()
+        if KERAS_WEIGHTS_MEMBER not in names and "model.weights.npz" in names:
+            raise CheckpointError(f"{path!r} holds its weights as model.weights.npz (Keras' npz "
+                                  "weights format), which tfshare does not read")
         if KERAS_WEIGHTS_MEMBER not in names:
             other = [n for n in names if n.endswith((".weights.h5", ".weights.npz"))]
             raise CheckpointError(
