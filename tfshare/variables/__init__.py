@@ -20,6 +20,7 @@ from tfshare.variables.scope import (
 )
 from tfshare.variables.access import (
     current_store,
+    get_collection,
     global_variables,
     local_variables,
     reset_default_graph,
@@ -27,14 +28,16 @@ from tfshare.variables.access import (
     tf1_mode,
     trainable_variables,
 )
-from tfshare.variables.tracking import track_tf1_style_variables
+from tfshare.variables.tracking import get_or_create_layer, track_tf1_style_variables
 
 __all__ = [
     "AUTO_REUSE",
     "VariableScope",
     "VariableStore",
     "current_store",
+    "get_collection",
     "get_local_variable",
+    "get_or_create_layer",
     "get_variable",
     "get_variable_scope",
     "global_variables",

@@ -1,8 +1,10 @@
 """Where the variable store and the scope stack live (internal).
 
-Resolution order (DESIGN "Where variables live"):
+All of it is held by one :class:`VariableContext` object (``scope.CONTEXT``).
+Resolution order (docs/variables.md, "Where the variables live"):
 
-1. an active :func:`store_scope` on this thread (tracked Keras layers, tests);
+1. an active :meth:`VariableContext.store_scope` on this thread (tracked Keras
+   layers, tests);
 2. v1 graph mode (``not tf.compat.v1.executing_eagerly_outside_functions()``):
    the store of the current ``tf.Graph`` (function graphs use their outermost
    graph, as TF1 shares the scope store with ``FuncGraph``s);
@@ -13,18 +15,25 @@ The scope state (current ``VariableScope`` and the ``default_name`` counters) is
 thread-local, like TF1's ``_VariableScopeStore``. While a ``tf.function`` is
 traced from eager code, each trace works on its own copy of the enclosing
 state, so a retrace produces the same scope names as the first trace.
+
+This module knows scopes only through two duck-typed operations: the context
+is given a ``make_root()`` factory, and a replica thread asks the caller's
+scope for ``reusing_copy()``.
 """
 from __future__ import annotations
 
 import contextlib
 import threading
 import weakref
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import tensorflow as tf
 
 from tfshare.errors import bad_argument
+from tfshare.variables import _mode
 from tfshare.variables.store import VariableStore
+
+__all__: list = []
 
 
 class ScopeState:
@@ -51,36 +60,10 @@ class ScopeState:
         return ScopeState(self.root, self.current, self.counts)
 
 
-def _new_root():
-    from tfshare.variables.scope import VariableScope
-
-    return VariableScope(False)
-
-
-def _replica_id() -> int | None:
-    """The replica id when running in a ``tf.distribute`` replica context
-    (``strategy.run``), else ``None``."""
-    if not tf.distribute.has_strategy() or tf.distribute.in_cross_replica_context():
-        return None
-    ctx = tf.distribute.get_replica_context()
-    if ctx is None:
-        return None
-    rid = tf.get_static_value(ctx.replica_id_in_sync_group)
-    return None if rid is None else int(rid)
-
-
 def _replica_copy(state: ScopeState, replica_id: int) -> ScopeState:
     """TF1's MirroredStrategy re-enters the caller's scope in each replica
     thread, with ``reuse=True`` for replicas other than 0."""
-    cur = state.current
-    if replica_id > 0:
-        from tfshare.variables.scope import VariableScope
-
-        cur = VariableScope(
-            True, name=cur.name, initializer=cur.initializer, regularizer=cur.regularizer,
-            caching_device=cur.caching_device, partitioner=cur.partitioner,
-            custom_getter=cur.custom_getter, name_scope=cur.original_name_scope,
-            dtype=cur.dtype, use_resource=cur.use_resource, constraint=cur.constraint)
+    cur = state.current.reusing_copy() if replica_id > 0 else state.current
     return ScopeState(state.root, cur, state.counts)
 
 
@@ -94,7 +77,8 @@ class _StateTable:
     given, else the first thread that uses the table.
     """
 
-    def __init__(self, factory, owner: int | None = None, owner_main_only: bool = False):
+    def __init__(self, factory: Callable[[], ScopeState] | None, owner: int | None = None,
+                 owner_main_only: bool = False):
         self._factory = factory
         self._local = threading.local()
         self._owner = owner
@@ -105,7 +89,7 @@ class _StateTable:
     def state(self) -> ScopeState:
         return self.get()
 
-    def get(self, factory=None) -> ScopeState:
+    def get(self, factory: Callable[[], ScopeState] | None = None) -> ScopeState:
         """This thread's state; made by ``factory`` (default: the table's) if new."""
         st = getattr(self._local, "state", None)
         if st is None:
@@ -113,9 +97,9 @@ class _StateTable:
             self._local.state = st
         return st
 
-    def _make(self, factory) -> ScopeState:
+    def _make(self, factory: Callable[[], ScopeState]) -> ScopeState:
         me = threading.get_ident()
-        rid = _replica_id()
+        rid = _mode.replica_id()
         if rid is not None and me != self._owner:
             source = self._owner_state if self._owner_state is not None else factory()
             return _replica_copy(source, rid)
@@ -129,141 +113,140 @@ class _StateTable:
         return st
 
 
-def _fresh_table(owner: int | None = None, owner_main_only: bool = False) -> _StateTable:
-    return _StateTable(lambda: ScopeState(_new_root()), owner, owner_main_only)
-
-
 class _StoreEntry:
     """An active ``store_scope``: its store, its scope states, entry graph."""
 
-    def __init__(self, store: VariableStore, graph: Any):
+    def __init__(self, store: VariableStore, table: _StateTable, graph: Any):
         self.store = store
-        self.table = _fresh_table(owner=threading.get_ident())
+        self.table = table
         self.graph = graph
 
 
-class _Local(threading.local):
-    def __init__(self):
+class _ThreadStacks(threading.local):
+    """This thread's stack of active ``store_scope`` entries. Replica threads
+    of a ``tf.distribute`` strategy start from the main thread's stack."""
+
+    def __init__(self, context: "VariableContext"):
         super().__init__()
-        # replica threads of a tf.distribute strategy see the caller's store_scopes
-        inherited = _main_store_stack if _replica_id() is not None else []
+        inherited = context.main_store_stack if _mode.replica_id() is not None else None
         self.store_stack: list[_StoreEntry] = list(inherited or [])
 
 
-_lock = threading.RLock()
-_main_store_stack: list | None = None
-_local = _Local()
-_main_store_stack = _local.store_stack
-_eager_store = VariableStore(name="eager_default")
-_eager_states = _fresh_table(owner_main_only=True)
-_graph_data: "weakref.WeakKeyDictionary[Any, tuple[VariableStore, _StateTable]]" = (
-    weakref.WeakKeyDictionary())
-_trace_states: "weakref.WeakKeyDictionary[Any, _StateTable]" = weakref.WeakKeyDictionary()
+class VariableContext:
+    """Every piece of variable state of the process, in one object.
 
-
-def v1_graph_mode() -> bool:
-    """True in TF1-style graph mode (outside any eager-launched function)."""
-    return not tf.compat.v1.executing_eagerly_outside_functions()
-
-
-def root_graph(graph: Any = None) -> Any:
-    """The outermost graph of ``graph`` (follows ``FuncGraph.outer_graph``)."""
-    g = tf.compat.v1.get_default_graph() if graph is None else graph
-    while getattr(g, "outer_graph", None) is not None:
-        g = g.outer_graph
-    return g
-
-
-def _graph_entry(graph: Any) -> tuple[VariableStore, _StateTable]:
-    with _lock:
-        entry = _graph_data.get(graph)
-        if entry is None:
-            entry = (VariableStore(name="graph", graph=graph), _fresh_table(owner_main_only=True))
-            _graph_data[graph] = entry
-        return entry
-
-
-def active_store_scope() -> bool:
-    return bool(_local.store_stack)
-
-
-def current_store() -> VariableStore:
-    """The ``VariableStore`` in force (see the module docstring)."""
-    if _local.store_stack:
-        return _local.store_stack[-1].store
-    if v1_graph_mode():
-        return _graph_entry(root_graph())[0]
-    return _eager_store
-
-
-def _base_state() -> tuple[ScopeState, Any]:
-    """The state of the innermost store_scope / graph / eager world, and the
-    graph it belongs to (``None`` for the eager world)."""
-    if _local.store_stack:
-        top = _local.store_stack[-1]
-        return top.table.state, top.graph
-    if v1_graph_mode():
-        g = root_graph()
-        return _graph_entry(g)[1].state, g
-    return _eager_states.state, None
-
-
-def scope_state() -> ScopeState:
-    """The scope state in force on this thread."""
-    base, base_graph = _base_state()
-    if tf.executing_eagerly() or not tf.inside_function():
-        return base
-    if v1_graph_mode() and not _local.store_stack:
-        return base  # TF1 shares the scope store with function graphs
-    graph = tf.compat.v1.get_default_graph()
-    return _trace_state(graph, base, base_graph)
-
-
-def _trace_state(graph: Any, base: ScopeState, base_graph: Any) -> ScopeState:
-    if graph is base_graph or not getattr(graph, "building_function", False):
-        return base
-    with _lock:
-        table = _trace_states.get(graph)
-        if table is None:
-            table = _StateTable(None)
-            _trace_states[graph] = table
-    outer = getattr(graph, "outer_graph", None)
-
-    def factory() -> ScopeState:
-        parent = base if outer is None else _trace_state(outer, base, base_graph)
-        return parent.copy()
-
-    return table.get(factory)
-
-
-def current_trace_graph() -> Any:
-    """The ``FuncGraph`` being traced from eager code, else ``None``."""
-    if tf.executing_eagerly() or not tf.inside_function() or v1_graph_mode():
-        return None
-    return tf.compat.v1.get_default_graph()
-
-
-@contextlib.contextmanager
-def store_scope(store: VariableStore) -> Iterator[VariableStore]:
-    """Make ``store`` the current store (with a fresh root scope) in this block.
-
-    ``get_variable`` calls inside the block look up and create variables in
-    ``store``; scope names start at the root, with fresh ``default_name``
-    counters each time the block is entered.
+    Args:
+      make_root: returns a fresh root ``VariableScope``.
     """
-    if not isinstance(store, VariableStore):
-        raise TypeError(bad_argument("store", store, "a tfshare.VariableStore"))
-    _local.store_stack.append(_StoreEntry(store, tf.compat.v1.get_default_graph()))
-    try:
-        yield store
-    finally:
-        _local.store_stack.pop()
 
+    def __init__(self, make_root: Callable[[], Any]):
+        self._make_root = make_root
+        self._lock = threading.RLock()
+        self.main_store_stack: list[_StoreEntry] | None = None
+        self._threads = _ThreadStacks(self)
+        self.main_store_stack = self._threads.store_stack
+        self.eager_store = VariableStore(name="eager_default")
+        self._eager_states = self._fresh_table(owner_main_only=True)
+        self._graph_data: "weakref.WeakKeyDictionary[Any, tuple[VariableStore, _StateTable]]" = (
+            weakref.WeakKeyDictionary())
+        self._trace_states: "weakref.WeakKeyDictionary[Any, _StateTable]" = (
+            weakref.WeakKeyDictionary())
 
-def reset_eager_state() -> None:
-    """Forget the eager default store's variables and all eager scope state."""
-    global _eager_states
-    with _lock:
-        _eager_store.clear()
-        _eager_states = _fresh_table(owner_main_only=True)
-        _trace_states.clear()
+    def _fresh_table(self, owner: int | None = None, owner_main_only: bool = False) -> _StateTable:
+        return _StateTable(lambda: ScopeState(self._make_root()), owner, owner_main_only)
+
+    def _graph_entry(self, graph: Any) -> tuple[VariableStore, _StateTable]:
+        with self._lock:
+            entry = self._graph_data.get(graph)
+            if entry is None:
+                entry = (VariableStore(name="graph", graph=graph),
+                         self._fresh_table(owner_main_only=True))
+                self._graph_data[graph] = entry
+            return entry
+
+    # ---------------------------------------------------------------- stores
+    def active_store_scope(self) -> bool:
+        return bool(self._threads.store_stack)
+
+    def current_store(self) -> VariableStore:
+        """The ``VariableStore`` in force (see the module docstring)."""
+        stack = self._threads.store_stack
+        if stack:
+            return stack[-1].store
+        if _mode.v1_graph_mode():
+            return self._graph_entry(_mode.root_graph())[0]
+        return self.eager_store
+
+    @contextlib.contextmanager
+    def store_scope(self, store: VariableStore) -> Iterator[VariableStore]:
+        """Make ``store`` current (with a fresh root scope) in this block."""
+        if not isinstance(store, VariableStore):
+            raise TypeError(bad_argument("store", store, "a tfshare.VariableStore"))
+        table = self._fresh_table(owner=threading.get_ident())
+        stack = self._threads.store_stack
+        stack.append(_StoreEntry(store, table, tf.compat.v1.get_default_graph()))
+        try:
+            yield store
+        finally:
+            stack.pop()
+
+    def get_collection(self, key: str, scope: str | None = None) -> list[Any]:
+        """``tf.compat.v1.get_collection(key, scope)`` in v1 graph mode; else the
+        current store's emulation of it (variables by collection, the
+        regularization losses), followed in eager mode by what TF's own
+        collection holds (``tf.compat.v1.add_to_collection`` still works there)."""
+        if _mode.v1_graph_mode() and not self.active_store_scope():
+            return tf.compat.v1.get_collection(key, scope)
+        items = self.current_store().get_collection(key, scope)
+        if tf.executing_eagerly() and not self.active_store_scope():
+            items += [x for x in tf.compat.v1.get_collection(key, scope)
+                      if not any(x is y for y in items)]
+        return items
+
+    # ---------------------------------------------------------------- scopes
+    def _base_state(self) -> tuple[ScopeState, Any]:
+        """The state of the innermost store_scope / graph / eager world, and the
+        graph it belongs to (``None`` for the eager world)."""
+        stack = self._threads.store_stack
+        if stack:
+            return stack[-1].table.state, stack[-1].graph
+        if _mode.v1_graph_mode():
+            g = _mode.root_graph()
+            return self._graph_entry(g)[1].state, g
+        return self._eager_states.state, None
+
+    def scope_state(self) -> ScopeState:
+        """The scope state in force on this thread."""
+        base, base_graph = self._base_state()
+        if tf.executing_eagerly() or not tf.inside_function():
+            return base
+        if _mode.v1_graph_mode() and not self.active_store_scope():
+            return base  # TF1 shares the scope store with function graphs
+        return self._trace_state(tf.compat.v1.get_default_graph(), base, base_graph)
+
+    def _trace_state(self, graph: Any, base: ScopeState, base_graph: Any) -> ScopeState:
+        if graph is base_graph or not getattr(graph, "building_function", False):
+            return base
+        with self._lock:
+            table = self._trace_states.get(graph)
+            if table is None:
+                table = _StateTable(None)
+                self._trace_states[graph] = table
+        outer = getattr(graph, "outer_graph", None)
+
+        def factory() -> ScopeState:
+            parent = base if outer is None else self._trace_state(outer, base, base_graph)
+            return parent.copy()
+
+        return table.get(factory)
+
+    def is_root_scope(self) -> bool:
+        state = self.scope_state()
+        return state.current is state.root
+
+    def reset_eager_state(self) -> None:
+        """Forget the eager default store's variables and all eager scope state."""
+        with self._lock:
+            self.eager_store.clear()
+            self._eager_states = self._fresh_table(owner_main_only=True)
+            self._trace_states.clear()

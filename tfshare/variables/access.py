@@ -8,15 +8,18 @@ store. ``scope`` is a regex matched at the start of ``var.name`` (TF1's
 """
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import tensorflow as tf
 
-from tfshare.variables import _context
-from tfshare.variables._context import current_store, store_scope
+from tfshare.variables import _mode
+from tfshare.variables.scope import CONTEXT
+from tfshare.variables.store import VariableStore
 
 __all__ = [
     "current_store",
+    "get_collection",
     "store_scope",
     "reset_default_graph",
     "global_variables",
@@ -28,11 +31,32 @@ __all__ = [
 _GK = tf.compat.v1.GraphKeys
 
 
+def current_store() -> VariableStore:
+    """The ``VariableStore`` in force: an active :func:`store_scope`'s, else (v1
+    graph mode) the current graph's, else the process-wide eager store."""
+    return CONTEXT.current_store()
+
+
+def store_scope(store: VariableStore) -> contextlib.AbstractContextManager[VariableStore]:
+    """Make ``store`` the current store (with a fresh root scope) in this block.
+
+    ``get_variable`` calls inside the block look up and create variables in
+    ``store``; scope names start at the root, with fresh ``default_name``
+    counters each time the block is entered.
+    """
+    return CONTEXT.store_scope(store)
+
+
 def get_collection(key: str, scope: str | None = None) -> list[Any]:
-    """``tf.compat.v1.get_collection(key, scope)`` in graph mode, else the store's."""
-    if _context.v1_graph_mode() and not _context.active_store_scope():
-        return tf.compat.v1.get_collection(key, scope)
-    return current_store().get_collection(key, scope)
+    """TF1's ``get_collection(key, scope)`` in every mode.
+
+    v1 graph mode: the graph's collection (``tf.compat.v1.get_collection``).
+    Elsewhere: the current store's variables in collection ``key`` and, for
+    ``REGULARIZATION_LOSSES``, its regularizers evaluated on the current values
+    (eager mode adds TF's own eager collection). ``scope`` is a regex matched
+    at the start of each item's name.
+    """
+    return CONTEXT.get_collection(key, scope)
 
 
 def global_variables(scope: str | None = None) -> list[Any]:
@@ -54,7 +78,7 @@ def reset_default_graph() -> None:
     """Start afresh: clears the eager default store, its scopes and counters,
     and (as ``tf.compat.v1.reset_default_graph``) replaces the default graph,
     whose store and scope state go with it."""
-    _context.reset_eager_state()
+    CONTEXT.reset_eager_state()
     tf.compat.v1.reset_default_graph()
 
 
@@ -65,7 +89,6 @@ def tf1_mode() -> bool:
     root is entered, or a ``store_scope`` is active. Cells use it to choose
     between Keras weights and ``get_variable``.
     """
-    if _context.active_store_scope() or _context.v1_graph_mode():
+    if CONTEXT.active_store_scope() or _mode.v1_graph_mode():
         return True
-    state = _context.scope_state()
-    return state.current is not state.root
+    return not CONTEXT.is_root_scope()

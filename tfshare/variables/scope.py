@@ -16,11 +16,13 @@ saved on entry.
 from __future__ import annotations
 
 import functools
+import warnings
 from typing import Any, Callable
 
 import tensorflow as tf
 
-from tfshare.variables import _context
+from tfshare.variables import _mode
+from tfshare.variables._context import VariableContext
 
 __all__ = [
     "AUTO_REUSE",
@@ -92,6 +94,16 @@ class VariableScope:
         """Set ``reuse=True`` on this scope object (permanently)."""
         self._reuse = True
 
+    def reusing_copy(self) -> "VariableScope":
+        """A copy of this scope with ``reuse=True`` (what TF1's MirroredStrategy
+        enters in the replica threads other than the first)."""
+        return VariableScope(
+            True, name=self._name, initializer=self._initializer,
+            regularizer=self._regularizer, caching_device=self._caching_device,
+            partitioner=self._partitioner, custom_getter=self._custom_getter,
+            name_scope=self._name_scope, dtype=self._dtype, use_resource=self._use_resource,
+            constraint=self._constraint)
+
     def set_initializer(self, initializer: Any) -> None:
         self._initializer = initializer
 
@@ -115,9 +127,7 @@ class VariableScope:
 
     def get_collection(self, name: str) -> list:
         """This scope's members of collection ``name`` (regex prefix ``name + "/"``)."""
-        from tfshare.variables.access import get_collection
-
-        return get_collection(name, self._name + "/" if self._name else "")
+        return CONTEXT.get_collection(name, self._name + "/" if self._name else "")
 
     def global_variables(self) -> list:
         return self.get_collection(_GK.GLOBAL_VARIABLES)
@@ -165,7 +175,12 @@ class VariableScope:
             caching_device=caching_device, partitioner=partitioner,
             validate_shape=validate_shape, use_resource=use_resource,
             custom_getter=custom_getter, constraint=constraint,
-            synchronization=synchronization, aggregation=aggregation)
+            synchronization=synchronization, aggregation=aggregation,
+            trace_graph=_mode.current_trace_graph())
+
+
+#: All variable state of the process: stores, scope stacks, counters.
+CONTEXT = VariableContext(make_root=lambda: VariableScope(False))
 
 
 def _value_dtype(value: Any) -> tf.DType:
@@ -198,7 +213,7 @@ def _wrap_custom_getter(custom_getter: Callable, old_getter: Callable | None) ->
 
 def get_variable_scope() -> VariableScope:
     """The current ``VariableScope`` (the root scope has name ``""``, ``reuse=False``)."""
-    return _context.scope_state().current
+    return CONTEXT.scope_state().current
 
 
 def _op_name_scope(name: str):
@@ -209,9 +224,10 @@ def _op_name_scope(name: str):
 
 
 def _current_op_name_scope() -> str:
+    """The current op name scope without a trailing ``/`` (``""`` at the root)."""
     if tf.executing_eagerly():
         with tf.name_scope("tfshare_probe") as s:
-            return s[: -len("tfshare_probe/")]
+            return s[: -len("tfshare_probe/")].rstrip("/")
     return tf.compat.v1.get_default_graph().get_name_scope()
 
 
@@ -263,7 +279,7 @@ class variable_scope:  # noqa: N801 (TF1 name)
             raise TypeError("The auxiliary_name_scope must be `True` or `False`, "
                             f"while get {auxiliary_name_scope}")
         self._aux = auxiliary_name_scope
-        self._entries: list[tuple] = []
+        self._entries: list[_Entry] = []
 
     def __enter__(self) -> VariableScope:
         graph_cm = None
@@ -274,7 +290,7 @@ class variable_scope:  # noqa: N801 (TF1 name)
                 graph_cm.__enter__()
         ns_cm = None
         try:
-            state = _context.scope_state()
+            state = CONTEXT.scope_state()
             nos = self._name_or_scope
             if not self._aux:
                 cur = _current_op_name_scope()
@@ -298,7 +314,7 @@ class variable_scope:  # noqa: N801 (TF1 name)
                 ns_cm = ns_cm or _op_name_scope(self._default_name)
                 old_ns = ns_cm.__enter__()
                 target = _unique_scope_name(state, self._default_name)
-            vs, saved = self._enter_pure(state, target, old_ns)
+            vs, old, saved = self._enter_pure(state, target, old_ns)
         except BaseException:
             if ns_cm is not None:
                 try:
@@ -308,7 +324,7 @@ class variable_scope:  # noqa: N801 (TF1 name)
             if graph_cm is not None:
                 graph_cm.__exit__(None, None, None)
             raise
-        self._entries.append((state, target, vs, saved, ns_cm, graph_cm))
+        self._entries.append(_Entry(state, target, vs, old, saved, ns_cm, graph_cm))
         return vs
 
     def _enter_pure(self, state, target, old_ns):
@@ -348,25 +364,47 @@ class variable_scope:  # noqa: N801 (TF1 name)
         state.open(vs.name)
         saved = dict(state.counts) if isinstance(target, VariableScope) else None
         state.current = vs
-        return vs, (old, saved)
+        return vs, old, saved
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        state, target, vs, (old, saved), ns_cm, graph_cm = self._entries.pop()
+        """Leave the scope entered last by this object.
+
+        Leaving it while another scope entered after it is still open raises
+        ``RuntimeError: Improper nesting of variable_scope.`` and, as in TF1,
+        leaves the variable scope entered (only its op name scope is closed):
+        once the inner scope is left, this exit can be repeated and succeeds.
+        """
+        entry = self._entries[-1]
         try:
-            if state.current is not vs:
+            if entry.state.current is not entry.vs:
                 raise RuntimeError("Improper nesting of variable_scope.")
-            if isinstance(target, VariableScope):
-                state.counts = saved
+            self._entries.pop()
+            if isinstance(entry.target, VariableScope):
+                entry.state.counts = entry.saved
             else:
-                state.close_subscopes(vs.name)
-            state.current = old
+                entry.state.close_subscopes(entry.vs.name)
+            entry.state.current = entry.old
         finally:
-            try:
-                if ns_cm is not None:
-                    ns_cm.__exit__(exc_type, exc, tb)
-            finally:
-                if graph_cm is not None:
-                    graph_cm.__exit__(exc_type, exc, tb)
+            entry.close_name_scope(exc_type, exc, tb)
+
+
+class _Entry:
+    """One entry of a ``variable_scope`` object: what its exit restores."""
+
+    def __init__(self, state, target, vs, old, saved, ns_cm, graph_cm):
+        self.state, self.target, self.vs, self.old, self.saved = state, target, vs, old, saved
+        self._ns_cm, self._graph_cm = ns_cm, graph_cm
+
+    def close_name_scope(self, exc_type, exc, tb) -> None:
+        """Exit the op name scope and the ``values`` graph (once)."""
+        ns_cm, graph_cm = self._ns_cm, self._graph_cm
+        self._ns_cm = self._graph_cm = None
+        try:
+            if ns_cm is not None:
+                ns_cm.__exit__(exc_type, exc, tb)
+        finally:
+            if graph_cm is not None:
+                graph_cm.__exit__(exc_type, exc, tb)
 
 
 def _unique_scope_name(state, prefix: str) -> str:
@@ -400,7 +438,7 @@ def get_variable(name: str, shape=None, dtype=None, initializer=None, regularize
     Returns a variable whose ``.name`` is ``"<scope>/<name>:0"``.
     """
     return get_variable_scope().get_variable(
-        _context.current_store(), name, shape=shape, dtype=dtype, initializer=initializer,
+        CONTEXT.current_store(), name, shape=shape, dtype=dtype, initializer=initializer,
         regularizer=regularizer, trainable=trainable, collections=collections,
         caching_device=caching_device, partitioner=partitioner, validate_shape=validate_shape,
         use_resource=use_resource, custom_getter=custom_getter, constraint=constraint,
@@ -431,8 +469,6 @@ def variable_op_scope(values: Any, name_or_scope: str | VariableScope | None,
                       reuse: Any = None, dtype: Any = None, use_resource: bool | None = None,
                       constraint: Callable | None = None) -> variable_scope:
     """Deprecated TF1 alias: ``variable_scope(name_or_scope, default_name, values, ...)``."""
-    import warnings
-
     warnings.warn("tf.variable_op_scope(values, name, default_name) is deprecated, use "
                   "tf.variable_scope(name, default_name, values)", DeprecationWarning,
                   stacklevel=2)
