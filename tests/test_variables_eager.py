@@ -6,6 +6,7 @@ check graph mode works with Saver, initializers and regularization losses.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
@@ -90,6 +91,27 @@ def test_tf1_mode_and_store_scope():
     with pytest.raises(TypeError, match="store"):
         with tv.store_scope("not a store"):
             pass
+
+
+def test_store_scope_names_are_exact_in_graph_mode():
+    """A store of Keras variables used in a v1 graph: the graph must not make the
+    name scopes unique (``root_1/v:0``) where TF1 names the variable ``root/v:0``."""
+    for mode in ("graph", "eager"):
+        graph = tf.Graph() if mode == "graph" else None
+        with graph.as_default() if graph is not None else contextlib.nullcontext():
+            store = tv.VariableStore()
+            with tv.store_scope(store):
+                with tv.variable_scope("root"):
+                    v = tv.get_variable("v", [1])
+                    tf.constant(0.0, name="c")  # the op name scope "root" is taken
+                with tv.variable_scope("root", reuse=True):
+                    assert tv.get_variable("v", [1]) is v
+                with tv.variable_scope("other"):
+                    with tv.variable_scope("root"):
+                        w = tv.get_variable("v", [1])
+        assert [v.name, w.name] == ["root/v:0", "other/root/v:0"], mode
+        assert [store.keras_variable(n).path for n in ("root/v", "other/root/v")] == [
+            "root/v", "other/root/v"], mode
 
 
 def test_variable_store_api():
