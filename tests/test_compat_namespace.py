@@ -17,7 +17,8 @@ v1 = tf.compat.v1
 # -- forwarding ------------------------------------------------------------------
 @pytest.mark.parametrize("path", [
     "placeholder", "Session", "float32", "matmul", "global_variables_initializer",
-    "random_uniform_initializer", "GraphKeys", "get_collection", "losses.sparse_softmax_cross_entropy",
+    "random_uniform_initializer", "GraphKeys", "add_to_collection",
+    "losses.sparse_softmax_cross_entropy",
     "train.AdamOptimizer", "train.GradientDescentOptimizer", "train.Saver", "train.list_variables",
     "nn.relu", "nn.sparse_softmax_cross_entropy_with_logits", "nn.embedding_lookup",
     "keras.layers.Dense", "keras.utils.to_categorical",
@@ -39,6 +40,9 @@ def test_overrides_are_tfshare_objects():
         tfc.global_variables: tfshare.global_variables,
         tfc.trainable_variables: tfshare.trainable_variables,
         tfc.local_variables: tfshare.local_variables,
+        tfc.get_collection: tfshare.get_collection,
+        tfc.no_regularizer: tfshare.no_regularizer,
+        tfc.variable_op_scope: tfshare.variable_op_scope,
         tfc.nn.static_rnn: tfshare.static_rnn,
         tfc.nn.dynamic_rnn: tfshare.dynamic_rnn,
         tfc.nn.bidirectional_dynamic_rnn: tfshare.bidirectional_dynamic_rnn,
@@ -48,6 +52,7 @@ def test_overrides_are_tfshare_objects():
         tfc.contrib.rnn.stack_bidirectional_rnn: tfshare.stack_bidirectional_rnn,
         tfc.contrib.rnn.stack_bidirectional_dynamic_rnn: tfshare.stack_bidirectional_dynamic_rnn,
         tfc.keras.utils.track_tf1_style_variables: tfshare.track_tf1_style_variables,
+        tfc.keras.utils.get_or_create_layer: tfshare.get_or_create_layer,
     }
     for ours, theirs in pairs.items():
         assert ours is theirs, ours
@@ -80,8 +85,42 @@ def test_unknown_attribute_is_an_attribute_error_naming_it():
     with pytest.raises(AttributeError, match="no_such_cell"):
         tfc.contrib.rnn.no_such_cell  # noqa: B018
     # a tf.layers symbol tfshare does not provide: Keras 3's own message comes through
-    with pytest.raises(AttributeError, match="conv3d"):
-        tfc.layers.conv3d  # noqa: B018
+    with pytest.raises(AttributeError, match="experimental"):
+        tfc.layers.experimental  # noqa: B018
+
+
+def test_module_metadata_comes_from_tensorflow():
+    """``tf.__version__`` and the other metadata dunders come from
+    ``tensorflow.compat.v1``; the module's own dunders stay its own."""
+    assert tfc.__version__ == tf.__version__ == v1.__version__
+    metadata = [n for n in dir(v1) if n.startswith("__") and n not in (
+        "__all__", "__builtins__", "__cached__", "__doc__", "__file__", "__loader__",
+        "__name__", "__package__", "__path__", "__spec__")]
+    assert {"__version__", "__git_version__", "__compiler_version__"} <= set(metadata)
+    for name in metadata:
+        assert getattr(tfc, name) is getattr(v1, name), name
+    assert tfc.__name__ == "tfshare.compat.v1" and tfc.__file__ != v1.__file__
+    with pytest.raises(AttributeError, match="__no_such_dunder__"):
+        tfc.__no_such_dunder__  # noqa: B018
+    with pytest.raises(AttributeError):
+        tfc.nn.__version__  # noqa: B018 (tf.compat.v1.nn has none either)
+
+
+def test_compat_binds_tfshare_names_strictly(monkeypatch):
+    """A tfshare export the namespace needs, renamed or removed, fails the import
+    (no silent fallback to TF's non-sharing function)."""
+    from tfshare.compat.v1 import _api
+
+    with pytest.raises(AttributeError, match="no_such_name"):
+        _api.get("no_such_name", v1.get_variable)
+    monkeypatch.delattr(tfshare, "get_variable")
+    try:
+        with pytest.raises(ImportError, match="get_variable"):
+            importlib.reload(_api)
+    finally:
+        monkeypatch.undo()
+        importlib.reload(_api)
+    assert _api.get_variable is tfshare.get_variable
 
 
 @pytest.mark.parametrize("stmt", [

@@ -8,15 +8,18 @@ Keras 3 removed or that lose TF1 semantics in eager mode:
 
 * variable sharing: ``variable_scope``, ``get_variable``, ``get_variable_scope``,
   ``get_local_variable``, ``VariableScope``, ``AUTO_REUSE``, ``no_regularizer``,
-  ``global_variables``, ``trainable_variables``, ``local_variables`` and
-  ``reset_default_graph`` (tfshare's store, so sharing works in eager mode too),
-  and ``make_template`` (on tfshare's scopes);
+  ``variable_op_scope``, ``global_variables``, ``trainable_variables``,
+  ``local_variables``, ``get_collection`` and ``reset_default_graph``
+  (tfshare's store, so sharing works in eager mode too), and ``make_template``
+  (on tfshare's scopes);
 * ``nn.rnn_cell.*`` and the ``nn`` RNN drivers (tfshare cells and drivers);
 * ``layers.*`` (TF1 ``tf.layers`` on top of ``get_variable``);
 * ``contrib.rnn`` and ``contrib.layers`` (the commonly used TF1 contrib names);
 * ``train.init_from_checkpoint`` (also in eager mode) and the global-step helpers;
 * ``losses.get_regularization_loss(es)`` (also in eager mode);
-* ``keras.utils.track_tf1_style_variables``.
+* ``keras.utils.track_tf1_style_variables`` and ``keras.utils.get_or_create_layer``.
+
+Module metadata (``__version__``, ``__git_version__``, ...) is TF's.
 
 The sub-namespaces are real modules, so ``from tfshare.compat.v1.contrib import
 rnn`` and ``import tfshare.compat.v1.layers`` work.
@@ -26,41 +29,32 @@ from __future__ import annotations
 import tensorflow as _tf
 
 from tfshare.compat.v1 import _api
+from tfshare.compat.v1 import contrib, keras, layers, losses, nn, train  # noqa: F401
 from tfshare.compat.v1._forward import forwarder as _forwarder
+from tfshare.compat.v1._template import make_template  # noqa: F401
+from tfshare.compat.v1.layers import _base as _layers_base
+from tfshare.compat.v1.train import _global_step
 
 variable_scope = _api.variable_scope
+variable_op_scope = _api.variable_op_scope
 get_variable = _api.get_variable
 get_variable_scope = _api.get_variable_scope
 get_local_variable = _api.get_local_variable
 VariableScope = _api.VariableScope
 AUTO_REUSE = _api.AUTO_REUSE
+no_regularizer = _api.no_regularizer
 global_variables = _api.global_variables
 trainable_variables = _api.trainable_variables
 local_variables = _api.local_variables
+get_collection = _api.get_collection
 
 
 def reset_default_graph() -> None:
     """Clear tfshare's eager variable store, scopes and counters (the eager
     global step and unnamed-layer counters too), then TF's default graph."""
-    from tfshare.compat.v1.layers import _base
-    from tfshare.compat.v1.train import _global_step
-
-    _global_step._reset_eager_step()
-    _base._EAGER_UIDS.clear()
+    _global_step.EAGER_STEP.reset()
+    _layers_base.LAYER_UIDS.reset_eager()
     _api.reset_default_graph()
 
-if _api.has("no_regularizer"):
-    no_regularizer = _api.get("no_regularizer")
-from tfshare.compat.v1._template import make_template  # noqa: E402
-
-if _api.has("variable_op_scope"):
-    variable_op_scope = _api.get("variable_op_scope")
-
-from tfshare.compat.v1 import nn  # noqa: E402
-from tfshare.compat.v1 import layers  # noqa: E402
-from tfshare.compat.v1 import train  # noqa: E402
-from tfshare.compat.v1 import contrib  # noqa: E402
-from tfshare.compat.v1 import keras  # noqa: E402
-from tfshare.compat.v1 import losses  # noqa: E402
 
 __getattr__, __dir__ = _forwarder(__name__, lambda: _tf.compat.v1, globals())

@@ -1,9 +1,9 @@
 """The tfshare names the compat namespaces are built on.
 
-``compat`` may use only names exported by ``tfshare`` (``tfshare.__all__``).
-Each name is taken from tfshare when it is exported; a few fall back to the
-TF-core ``tensorflow.compat.v1`` equivalent (which is exact in graph mode), so
-the namespace stays usable while parts of tfshare are missing.
+``compat`` uses only names exported by ``tfshare`` (``tfshare.__all__``). They
+are bound here once, by name: an export that is renamed or removed makes
+``import tfshare.compat.v1`` fail, instead of the namespace quietly falling
+back to TF's own (non-sharing) functions.
 """
 from __future__ import annotations
 
@@ -12,9 +12,37 @@ from typing import Any
 import tensorflow as tf
 
 import tfshare as _tfshare
+from tfshare import (  # noqa: F401 (re-exported to the compat modules)
+    AUTO_REUSE,
+    VariableScope,
+    current_store,
+    get_collection,
+    get_local_variable,
+    get_or_create_layer,
+    get_variable,
+    get_variable_scope,
+    global_variables,
+    local_variables,
+    no_regularizer,
+    reset_default_graph,
+    tf1_mode,
+    track_tf1_style_variables,
+    trainable_variables,
+    variable_op_scope,
+    variable_scope,
+)
 
-_v1 = tf.compat.v1
-_EXPORTED = set(getattr(_tfshare, "__all__", ()))
+_EXPORTED = frozenset(_tfshare.__all__)
+
+
+def v1_graph_mode() -> bool:
+    """True in TF1 graph mode (not eager, not only inside a ``tf.function``)."""
+    return not tf.compat.v1.executing_eagerly_outside_functions()
+
+
+def graph_mode() -> bool:
+    """True when ops are being added to a graph (v1 graph mode or a tf.function)."""
+    return not tf.executing_eagerly()
 
 
 def has(name: str) -> bool:
@@ -23,40 +51,12 @@ def has(name: str) -> bool:
 
 
 def get(name: str, fallback: Any = None) -> Any:
-    """``tfshare.<name>`` if exported, else ``fallback``."""
-    if name in _EXPORTED:
-        return getattr(_tfshare, name)
-    return fallback
+    """``tfshare.<name>``; raises ``AttributeError`` when tfshare does not export it.
 
-
-variable_scope = get("variable_scope", _v1.variable_scope)
-get_variable = get("get_variable", _v1.get_variable)
-get_variable_scope = get("get_variable_scope", _v1.get_variable_scope)
-get_local_variable = get("get_local_variable", _v1.get_local_variable)
-VariableScope = get("VariableScope", _v1.VariableScope)
-AUTO_REUSE = get("AUTO_REUSE", _v1.AUTO_REUSE)
-global_variables = get("global_variables", _v1.global_variables)
-trainable_variables = get("trainable_variables", _v1.trainable_variables)
-local_variables = get("local_variables", _v1.local_variables)
-current_store = get("current_store")
-
-
-def tf1_mode() -> bool:
-    """tfshare's ``tf1_mode()``; without it: v1 graph mode."""
-    fn = get("tf1_mode")
-    if fn is not None:
-        return bool(fn())
-    return not _v1.executing_eagerly_outside_functions()
-
-
-def graph_mode() -> bool:
-    """True when ops are being added to a graph (v1 graph mode or a tf.function)."""
-    return not tf.executing_eagerly()
-
-
-def reset_default_graph() -> None:
-    """Clear tfshare's eager store, counters and scopes, then TF's default graph."""
-    fn = get("reset_default_graph")
-    if fn is not None:
-        fn()
-    _v1.reset_default_graph()
+    ``fallback`` is ignored (kept for the signature the namespace modules
+    called before the names were bound above): a missing export is an error.
+    """
+    if name not in _EXPORTED:
+        raise AttributeError(f"tfshare does not export {name!r}; the compat namespace "
+                             "needs it")
+    return getattr(_tfshare, name)

@@ -3,11 +3,20 @@
 Each namespace module (``tfshare.compat.v1``, ``.nn``, ``.train``, ...) defines
 the names it overrides and forwards every other attribute to the matching
 ``tensorflow.compat.v1`` namespace, so TF1 programs keep working after the
-one-word import change. ``dir()`` lists both.
+one-word import change. ``dir()`` lists both. TF's module metadata
+(``__version__``, ``__git_version__``, ``__compiler_version__``, ...) is forwarded
+too; the import machinery's dunders (``__file__``, ``__path__``, ``__spec__``,
+``__all__``, ...) are the namespace module's own.
 """
 from __future__ import annotations
 
 from typing import Any, Callable, Dict, List, Tuple
+
+#: Dunders that belong to each module itself, never forwarded.
+_OWN_DUNDERS = frozenset({
+    "__all__", "__builtins__", "__cached__", "__doc__", "__file__", "__loader__", "__name__",
+    "__package__", "__path__", "__spec__", "__getattr__", "__dir__", "__dict__",
+})
 
 
 def forwarder(
@@ -20,7 +29,7 @@ def forwarder(
     """
 
     def __getattr__(name: str) -> Any:
-        if name.startswith("__") and name.endswith("__"):
+        if name in _OWN_DUNDERS:
             raise AttributeError(f"module {module_name!r} has no attribute {name!r}")
         try:
             return getattr(target(), name)

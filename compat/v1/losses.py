@@ -20,14 +20,10 @@ from tfshare.compat.v1._forward import forwarder as _forwarder
 _v1 = _tf.compat.v1
 
 
-def _v1_graph_mode() -> bool:
-    return not _v1.executing_eagerly_outside_functions()
-
-
 def get_regularization_losses(scope: Optional[str] = None) -> List[Any]:
     """The regularization losses (graph mode: the collection, filtered by ``scope``
     as a regex prefix of the op names; eager: tfshare's store, ``scope`` must be None)."""
-    if _v1_graph_mode() or _api.current_store is None:
+    if _api.v1_graph_mode():
         return _v1.losses.get_regularization_losses(scope)
     if scope is not None:
         raise ValueError("Argument `scope` must be None in eager mode (the losses are not "

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import tensorflow as _tf
-
 from tfshare.compat.v1 import _api
 from tfshare.compat.v1.nn import rnn_cell as _rnn_cell
+from tfshare.compat.v1.nn import static_state_saving_rnn
 
-_v1nn = _tf.compat.v1.nn
-
-_OPTIONAL = (
+_TFSHARE_NAMES = (
+    "static_rnn",
+    "static_bidirectional_rnn",
     "stack_bidirectional_rnn",
     "stack_bidirectional_dynamic_rnn",
     "OutputProjectionWrapper",
@@ -23,26 +22,16 @@ _OPTIONAL = (
     "EmbeddingWrapper",
 )
 
-static_rnn = _api.get("static_rnn", _v1nn.static_rnn)
-static_bidirectional_rnn = _api.get("static_bidirectional_rnn", _v1nn.static_bidirectional_rnn)
-from tfshare.compat.v1.nn import static_state_saving_rnn  # noqa: E402
-
-__all__ = ["static_rnn", "static_bidirectional_rnn", "static_state_saving_rnn"]
+__all__ = ["static_state_saving_rnn"]
 for _n in _rnn_cell.__all__:
     globals()[_n] = getattr(_rnn_cell, _n)
     __all__.append(_n)
-for _n in _OPTIONAL:
-    if _api.has(_n):
-        globals()[_n] = _api.get(_n)
-        __all__.append(_n)
+for _n in _TFSHARE_NAMES:
+    globals()[_n] = _api.get(_n)
+    __all__.append(_n)
 
 
 def __getattr__(name: str) -> Any:
-    if name in _rnn_cell.CELL_NAMES or name in _OPTIONAL:
-        raise AttributeError(
-            f"tfshare.compat.v1.contrib.rnn.{name} is not available: this tfshare "
-            "build does not export it yet."
-        )
     raise AttributeError(
         f"module {__name__!r} has no attribute {name!r} (tf.contrib was removed in "
         "TF 2; tfshare provides only the names listed in its __all__)"

@@ -25,17 +25,12 @@ CELL_NAMES = (
     "LSTMStateTuple",
 )
 
-__all__ = [n for n in CELL_NAMES if _api.has(n)]
+__all__ = list(CELL_NAMES)
 for _n in __all__:
     globals()[_n] = _api.get(_n)
 
 
 def __getattr__(name: str) -> Any:
-    if name in CELL_NAMES:
-        raise AttributeError(
-            f"tfshare.compat.v1.nn.rnn_cell.{name} is not available: this tfshare "
-            "build does not export it yet."
-        )
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

@@ -10,6 +10,7 @@ TF1 in graph mode.
 """
 from __future__ import annotations
 
+import threading
 from typing import Any, Optional
 
 import tensorflow as tf
@@ -17,19 +18,38 @@ import tensorflow as tf
 from tfshare.compat.v1 import _api
 
 _v1 = tf.compat.v1
-_EAGER_STEP: dict = {}
 
 __all__ = ["get_global_step", "create_global_step", "get_or_create_global_step"]
 
 
-def _graph_mode() -> bool:
-    return not _v1.executing_eagerly_outside_functions()
+class _EagerStep:
+    """The eager-mode global step (eager mode has no ``GLOBAL_STEP`` collection),
+    forgotten by ``reset_default_graph()``."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.variable: Any = None
+
+    def get_or_create(self) -> Any:
+        with self._lock:
+            if self.variable is None:
+                self.variable = _api.get_variable(
+                    "global_step", shape=[], dtype=tf.int64,
+                    initializer=_v1.zeros_initializer(), trainable=False)
+            return self.variable
+
+    def reset(self) -> None:
+        with self._lock:
+            self.variable = None
+
+
+EAGER_STEP = _EagerStep()
 
 
 def get_global_step(graph: Optional[Any] = None) -> Any:
     """The global step variable, or ``None`` if there is none."""
-    if not _graph_mode() and graph is None:
-        return _EAGER_STEP.get("step")
+    if not _api.v1_graph_mode() and graph is None:
+        return EAGER_STEP.variable
     graph = graph or _v1.get_default_graph()
     steps = graph.get_collection(_v1.GraphKeys.GLOBAL_STEP)
     if len(steps) > 1:
@@ -43,11 +63,8 @@ def create_global_step(graph: Optional[Any] = None) -> Any:
     variable scope. Raises ``ValueError`` if one exists."""
     if get_global_step(graph) is not None:
         raise ValueError('"global_step" already exists.')
-    if not _graph_mode() and graph is None:
-        step = _api.get_variable("global_step", shape=[], dtype=tf.int64,
-                                 initializer=_v1.zeros_initializer(), trainable=False)
-        _EAGER_STEP["step"] = step
-        return step
+    if not _api.v1_graph_mode() and graph is None:
+        return EAGER_STEP.get_or_create()
     graph = graph or _v1.get_default_graph()
     with graph.as_default(), graph.name_scope(None):
         return _api.get_variable(
@@ -63,7 +80,3 @@ def get_or_create_global_step(graph: Optional[Any] = None) -> Any:
     if step is None:
         step = create_global_step(graph)
     return step
-
-
-def _reset_eager_step() -> None:
-    _EAGER_STEP.clear()
