@@ -23,26 +23,46 @@ from __future__ import annotations
 import collections
 import contextlib
 import re
+import threading
 import weakref
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
+import keras
+import numpy as np
 import tensorflow as tf
 
 from tfshare.compat.v1 import _api
 
 _v1 = tf.compat.v1
 
-_GRAPH_UIDS: "weakref.WeakKeyDictionary[Any, Dict[str, int]]" = weakref.WeakKeyDictionary()
-_EAGER_UIDS: Dict[str, int] = collections.defaultdict(int)
+
+class _LayerUids:
+    """Per-graph counters of unnamed layers (``dense_1``, ``dense_2``...); eager
+    mode has one set, cleared by ``reset_default_graph()``."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._graphs: "weakref.WeakKeyDictionary[Any, Dict[str, int]]" = (
+            weakref.WeakKeyDictionary())
+        self._eager: Dict[str, int] = collections.defaultdict(int)
+
+    def next_name(self, base: str) -> str:
+        """``base_<n>`` with the next ``n`` of the current graph (or eager mode)."""
+        with self._lock:
+            if _v1.executing_eagerly_outside_functions():
+                uids = self._eager
+            else:
+                uids = self._graphs.setdefault(_v1.get_default_graph(),
+                                               collections.defaultdict(int))
+            uids[base] += 1
+            return f"{base}_{uids[base]}"
+
+    def reset_eager(self) -> None:
+        with self._lock:
+            self._eager.clear()
 
 
-def _uid_map() -> Dict[str, int]:
-    if _v1.executing_eagerly_outside_functions():
-        return _EAGER_UIDS
-    graph = _v1.get_default_graph()
-    if graph not in _GRAPH_UIDS:
-        _GRAPH_UIDS[graph] = collections.defaultdict(int)
-    return _GRAPH_UIDS[graph]
+LAYER_UIDS = _LayerUids()
 
 
 def to_snake_case(name: str) -> str:
@@ -52,10 +72,24 @@ def to_snake_case(name: str) -> str:
     return re.sub(r"([a-z])([A-Z])", r"\1_\2", s).lower()
 
 
-def _unique_layer_name(base: str) -> str:
-    uids = _uid_map()
-    uids[base] += 1
-    return f"{base}_{uids[base]}"
+def static_dims(shape: Any) -> Optional[List[Optional[int]]]:
+    """A shape (or anything with ``.shape``) as a list of ``int | None`` under
+    both TensorShape behaviours (``disable_v2_tensorshape()`` makes
+    ``shape[i]`` a ``Dimension``); ``None`` when the rank is unknown."""
+    shape = tf.TensorShape(getattr(shape, "shape", shape))
+    if shape.rank is None:
+        return None
+    return [tf.compat.dimension_value(d) for d in shape]
+
+
+def tf1_shape_str(shape: Any) -> str:
+    """A shape printed as TF1 printed it in error messages: ``(?, 3)``, ``(5,)``,
+    ``()``, ``<unknown>``."""
+    dims = static_dims(shape)
+    if dims is None:
+        return "<unknown>"
+    text = ", ".join("?" if d is None else str(d) for d in dims)
+    return f"({text},)" if len(dims) == 1 else f"({text})"
 
 
 def v1_graph_mode() -> bool:
@@ -89,6 +123,58 @@ def get_activation(activation: Any) -> Optional[Callable]:
         return _ACTIVATIONS[activation]
     raise ValueError(bad_argument("activation", activation, "None, a callable or one of "
                                   + ", ".join(sorted(_ACTIVATIONS))))
+
+
+class L1L2:
+    """``l1 * sum(|x|) + l2 * sum(x**2)``: the regularizer TF1's ``tf.layers`` built
+    for the names ``"l1"``, ``"l2"`` and ``"l1_l2"`` (factors 0.01)."""
+
+    def __init__(self, l1: float = 0.0, l2: float = 0.0):
+        self.l1 = float(l1)
+        self.l2 = float(l2)
+
+    def __call__(self, x: Any) -> Any:
+        if not self.l1 and not self.l2:
+            return tf.constant(0.0)
+        total: Any = 0.0
+        if self.l1:
+            total += self.l1 * tf.reduce_sum(tf.abs(x))
+        if self.l2:
+            total += self.l2 * tf.reduce_sum(tf.square(x))
+        return total
+
+    def __repr__(self) -> str:
+        return f"L1L2(l1={self.l1}, l2={self.l2})"
+
+
+_REGULARIZER_NAMES = {"l1": (0.01, 0.0), "l2": (0.0, 0.01), "l1_l2": (0.01, 0.01)}
+
+
+def get_regularizer(value: Any, arg: str) -> Optional[Callable]:
+    """``None``, a callable ``f(weights) -> loss``, or one of TF1's names
+    ``"l1"``, ``"l2"``, ``"l1_l2"`` (an :class:`L1L2` with factors 0.01; any
+    other string raises TF1's ``ValueError: Unknown regularizer:<name>``)."""
+    if value is None or callable(value):
+        return value
+    if isinstance(value, str):
+        if value not in _REGULARIZER_NAMES:
+            raise ValueError(f"Unknown regularizer:{value}")
+        return L1L2(*_REGULARIZER_NAMES[value])
+    raise ValueError(bad_argument(arg, value, 'None, a callable or one of "l1", "l2", "l1_l2"'))
+
+
+def get_initializer(value: Any, arg: str) -> Any:
+    """``None``, an initializer (callable or class), or a Keras initializer name
+    (``"zeros"``, ``"ones"``, ``"glorot_uniform"``...), as TF1's ``tf.layers``."""
+    if value is None or callable(value):
+        return value
+    if isinstance(value, str):
+        try:
+            return keras.initializers.get(value)
+        except ValueError:
+            raise ValueError(bad_argument(arg, value, "an initializer or the name of a Keras "
+                                          "initializer")) from None
+    raise ValueError(bad_argument(arg, value, "None, an initializer or an initializer name"))
 
 
 def normalize_tuple(value: Any, n: int, arg: str) -> tuple:
@@ -136,8 +222,11 @@ class Layer:
         self._reuse = kwargs.pop("_reuse", None)
         kwargs.pop("input_shape", None)
         kwargs.pop("batch_input_shape", None)
+        activity_regularizer = kwargs.pop("activity_regularizer", None)
         if kwargs:
             raise TypeError(f"{type(self).__name__}: unknown keyword argument(s) {sorted(kwargs)}")
+        self.activity_regularizer = get_regularizer(activity_regularizer, "activity_regularizer")
+        self.input_spec: Any = None
         self.trainable = bool(trainable)
         self._dtype = tf.as_dtype(dtype) if dtype is not None else None
         self.built = False
@@ -145,6 +234,7 @@ class Layer:
         self._non_trainable_weights: List[Any] = []
         self._graph_losses: List[Any] = []
         self._eager_losses: List[Callable[[], Any]] = []
+        self._call_losses: List[Any] = []
         self._updates: List[Any] = []
         self._current_scope = None
         self._init_set_name(name)
@@ -157,7 +247,7 @@ class Layer:
     def _init_set_name(self, name: Any) -> None:
         base = to_snake_case(type(self).__name__)
         if isinstance(name, _api.VariableScope) or isinstance(name, _v1.VariableScope):
-            self._name = _unique_layer_name(base)
+            self._name = LAYER_UIDS.next_name(base)
             self._base_name = name.name
         elif name:
             if not isinstance(name, str):
@@ -165,7 +255,7 @@ class Layer:
             self._name = name
             self._base_name = name
         else:
-            self._name = _unique_layer_name(base)
+            self._name = LAYER_UIDS.next_name(base)
             self._base_name = base
 
     @property
@@ -210,9 +300,10 @@ class Layer:
 
     @property
     def losses(self) -> List[Any]:
-        """Regularization losses created by this layer (graph mode: tensors;
-        eager mode: evaluated now)."""
-        return list(self._graph_losses) + [fn() for fn in self._eager_losses]
+        """Regularization losses of this layer (graph mode: the tensors; eager mode:
+        the weight regularizers evaluated now, then the last call's activity loss)."""
+        return (list(self._graph_losses) + [fn() for fn in self._eager_losses]
+                + list(self._call_losses))
 
     @property
     def updates(self) -> List[Any]:
@@ -226,44 +317,81 @@ class Layer:
         dtype: Any = None,
         initializer: Any = None,
         regularizer: Optional[Callable] = None,
-        trainable: bool = True,
+        trainable: Optional[bool] = None,
         constraint: Optional[Callable] = None,
         partitioner: Any = None,
+        use_resource: Optional[bool] = None,
+        synchronization: Any = tf.VariableSynchronization.AUTO,
+        aggregation: Any = tf.VariableAggregation.NONE,
     ) -> Any:
         """``get_variable(name, shape, ...)`` in the layer's scope; tracks the result.
 
         ``initializer=None`` uses the scope's initializer, else glorot_uniform.
         The regularizer loss is added once, when the variable is created.
+        ``trainable`` defaults to True, except for ``synchronization=ON_READ``
+        variables (non-trainable; asking for both raises TF1's ``ValueError``).
         """
+        on_read = (synchronization == tf.VariableSynchronization.ON_READ
+                   or getattr(synchronization, "name", None) == "ON_READ")
+        if on_read:
+            if trainable:
+                raise ValueError(
+                    "Synchronization value can be set to VariableSynchronization.ON_READ only "
+                    "for non-trainable variables. You have specified trainable=True and "
+                    "synchronization=VariableSynchronization.ON_READ.")
+            trainable = False
+        elif trainable is None:
+            trainable = True
         dtype = tf.as_dtype(dtype or self._dtype or tf.float32)
         trainable = bool(trainable) and self.trainable
-        if v1_graph_mode():
-            before = len(_v1.get_collection(_v1.GraphKeys.REGULARIZATION_LOSSES))
-        kwargs: Dict[str, Any] = dict(shape=list(shape), dtype=dtype, initializer=initializer,
-                                      trainable=trainable, constraint=constraint)
-        if regularizer is not None:
-            kwargs["regularizer"] = regularizer
-        if partitioner is not None:
-            kwargs["partitioner"] = partitioner
-        variable = _api.get_variable(name, **kwargs)
-        if v1_graph_mode():
-            self._graph_losses.extend(
-                _v1.get_collection(_v1.GraphKeys.REGULARIZATION_LOSSES)[before:])
-        elif regularizer is not None:
-            self._eager_losses.append(lambda v=variable, r=regularizer: r(v))
+        regularizer = get_regularizer(regularizer, "regularizer")
+        graph = v1_graph_mode()
+        existing = {id(v) for v in _v1.global_variables()} if graph else set()
+        self._set_scope(None)
+        with _api.variable_scope(self._scope, reuse=self.built or self._reuse,
+                                 auxiliary_name_scope=False) as scope:
+            self._current_scope = scope
+            with self._name_scope(scope):
+                variable = _api.get_variable(
+                    name, shape=list(shape), dtype=dtype,
+                    initializer=get_initializer(initializer, "initializer"),
+                    # graph mode: the layer adds the loss (below); elsewhere the store
+                    # keeps it (a tracked Keras layer's weight regularizer)
+                    regularizer=None if graph else regularizer,
+                    trainable=trainable, constraint=constraint, partitioner=partitioner,
+                    use_resource=use_resource, synchronization=synchronization,
+                    aggregation=aggregation)
+                parts = list(variable) if _is_partitioned(variable) else [variable]
+                if regularizer is not None and graph:
+                    if not any(id(p) in existing for p in parts):
+                        for part in parts:
+                            with _v1.name_scope(name + "/Regularizer"):
+                                loss = regularizer(part)
+                            if loss is not None:
+                                self._graph_losses.append(loss)
+                                _v1.add_to_collection(_v1.GraphKeys.REGULARIZATION_LOSSES, loss)
+                elif regularizer is not None:
+                    self._eager_losses.extend(lambda v=p, r=regularizer: r(v) for p in parts)
         (self._trainable_weights if trainable else self._non_trainable_weights).append(variable)
         return variable
+
+    def _name_scope(self, scope: Any) -> Any:
+        """Graph mode: the op name scope the layer's scope was first opened with."""
+        if v1_graph_mode():
+            return _v1.name_scope(scope.original_name_scope)
+        return contextlib.nullcontext()
 
     add_variable = add_weight
 
     def add_update(self, update: Any) -> None:
         """Record an update op (graph mode); it goes to ``UPDATE_OPS`` after the call."""
         if update is not None and v1_graph_mode():
-            self._updates.append(update)
+            self._updates.append(update.op if isinstance(update, tf.Tensor) else update)
 
     # -- calling ---------------------------------------------------------------
     def build(self, input_shape: tf.TensorShape) -> None:  # noqa: D401 - overridden
-        """Create the layer's variables (subclasses)."""
+        """Create the layer's variables (subclasses; they end by setting ``built``)."""
+        self.built = True
 
     def call(self, inputs: Any, **kwargs: Any) -> Any:
         return inputs
@@ -281,22 +409,22 @@ class Layer:
         """Apply the layer: capture the scope and build on the first call,
         re-enter the scope with ``reuse=True`` later."""
         scope = kwargs.pop("scope", None)
-        inputs = self._convert_inputs(inputs)
+        inputs = tf.nest.map_structure(self._convert_input, inputs)
+        if not self.built:
+            check_input_spec(self.input_spec, inputs, self._name)
         self._set_scope(scope)
         reuse = True if self.built else self._reuse
         n_updates = len(self._updates)
         with _api.variable_scope(self._scope, reuse=reuse, auxiliary_name_scope=False) as vs:
             self._current_scope = vs
-            if v1_graph_mode():
-                name_scope = _v1.name_scope(vs.original_name_scope)
-            else:
-                name_scope = contextlib.nullcontext()
-            with name_scope:
+            with self._name_scope(vs):
                 if not self.built:
                     if self._dtype is None:
-                        dt = getattr(inputs, "dtype", None)
-                        self._dtype = dt if dt is not None and dt.is_floating else tf.float32
-                    self.build(inputs.shape)
+                        first = tf.nest.flatten(inputs)[0] if tf.nest.flatten(inputs) else None
+                        dt = getattr(first, "dtype", None)
+                        self._dtype = tf.as_dtype(dt).base_dtype if dt is not None else tf.float32
+                    self.build(tf.nest.map_structure(lambda t: t.shape, inputs)
+                               if not tf.is_tensor(inputs) else inputs.shape)
                     self.built = True
                 outputs = self.call(inputs, *args, **kwargs)
                 self._activity_regularization(outputs)
@@ -307,13 +435,20 @@ class Layer:
 
     apply = __call__
 
-    def _convert_inputs(self, inputs: Any) -> Any:
-        if tf.is_tensor(inputs):
-            return inputs
-        dtype = self._dtype
-        if dtype is None and hasattr(inputs, "dtype") and str(inputs.dtype) == "float64":
-            dtype = tf.float32  # numpy float64 arrays: TF1 users feed float32 graphs
-        return tf.convert_to_tensor(inputs, dtype=dtype)
+    def _convert_input(self, value: Any) -> Any:
+        """Numpy arrays and Python numbers become tensors (of their own dtype,
+        as TF1: a float64 array gives a float64 layer); tensors pass through."""
+        if tf.is_tensor(value) or isinstance(value, tf.Variable) or value is None:
+            return value
+        return tf.convert_to_tensor(value)
+
+    def count_params(self) -> int:
+        """The number of scalars in the layer's variables (the layer must be built)."""
+        if not self.built:
+            raise ValueError(f"You tried to call `count_params` on {self._name}, but the layer "
+                             "isn't built. You can build it manually via: "
+                             f"`{self._name}.build(batch_input_shape)`.")
+        return int(sum(np.prod(tf.TensorShape(w.shape).as_list()) for w in self.weights))
 
     def _activity_regularization(self, outputs: Any) -> None:
         reg = getattr(self, "activity_regularizer", None)
@@ -326,9 +461,17 @@ class Layer:
         if v1_graph_mode():
             self._graph_losses.append(loss)
             _v1.add_to_collection(_v1.GraphKeys.REGULARIZATION_LOSSES, loss)
+        else:
+            self._call_losses = [loss]
 
     def __repr__(self) -> str:
         return f"<{type(self).__module__}.{type(self).__name__} name={self._name!r}>"
+
+
+def _is_partitioned(variable: Any) -> bool:
+    """A ``PartitionedVariable`` (TF gives it no public class: it is the
+    non-variable result of ``get_variable`` that iterates over its slices)."""
+    return not isinstance(variable, tf.Variable) and hasattr(variable, "_get_variable_list")
 
 
 class _KernelLayer(Layer):
@@ -352,11 +495,11 @@ class _KernelLayer(Layer):
         """Store the options (``activation`` resolved by :func:`get_activation`)."""
         self.activation = get_activation(activation)
         self.use_bias = bool(use_bias)
-        self.kernel_initializer = kernel_initializer
-        self.bias_initializer = bias_initializer
-        self.kernel_regularizer = kernel_regularizer
-        self.bias_regularizer = bias_regularizer
-        self.activity_regularizer = activity_regularizer
+        self.kernel_initializer = get_initializer(kernel_initializer, "kernel_initializer")
+        self.bias_initializer = get_initializer(bias_initializer, "bias_initializer")
+        self.kernel_regularizer = get_regularizer(kernel_regularizer, "kernel_regularizer")
+        self.bias_regularizer = get_regularizer(bias_regularizer, "bias_regularizer")
+        self.activity_regularizer = get_regularizer(activity_regularizer, "activity_regularizer")
         self.kernel_constraint = kernel_constraint
         self.bias_constraint = bias_constraint
         self.kernel = None
@@ -374,15 +517,63 @@ class _KernelLayer(Layer):
 
 
 class InputSpec:
-    """TF1 ``tf.layers.InputSpec``: the expected rank/dtype/shape of a layer input
-    (kept for API compatibility; the tfshare layers check their inputs in ``build``)."""
+    """TF1 ``tf.layers.InputSpec``: the rank, dtype, shape or axis sizes a layer
+    expects of its input; a layer's ``input_spec`` is checked at its first call."""
 
     def __init__(self, dtype: Any = None, shape: Any = None, ndim: Optional[int] = None,
                  max_ndim: Optional[int] = None, min_ndim: Optional[int] = None,
                  axes: Optional[dict] = None):
-        self.dtype = dtype
+        self.dtype = tf.as_dtype(dtype).name if dtype is not None else None
         self.shape = shape
         self.ndim = len(shape) if shape is not None else ndim
         self.max_ndim = max_ndim
         self.min_ndim = min_ndim
-        self.axes = axes or {}
+        self.axes = dict(axes or {})
+
+    def __repr__(self) -> str:
+        parts = [f"{k}={v}" for k, v in (("dtype", self.dtype), ("shape", self.shape),
+                                         ("ndim", self.ndim), ("max_ndim", self.max_ndim),
+                                         ("min_ndim", self.min_ndim), ("axes", self.axes)) if v]
+        return f"InputSpec({', '.join(parts)})"
+
+
+def check_input_spec(input_spec: Any, inputs: Any, layer_name: str) -> None:
+    """Raise TF1's ``ValueError`` when ``inputs`` do not satisfy ``input_spec``
+    (an ``InputSpec``, a list of them, or ``None``)."""
+    if input_spec is None:
+        return
+    specs = tf.nest.flatten(input_spec)
+    xs = tf.nest.flatten(inputs)
+    if len(specs) != len(xs):
+        raise ValueError(f"Layer {layer_name} expects {len(specs)} inputs, but it received "
+                         f"{len(xs)} input tensors. Inputs received: {inputs}")
+    for i, (x, spec) in enumerate(zip(xs, specs, strict=True)):
+        if spec is None:
+            continue
+        where = f"Input {i} of layer {layer_name} is incompatible with the layer: "
+        shape = tf.TensorShape(x.shape)
+        rank = shape.rank
+        if rank is None and (spec.ndim or spec.min_ndim or spec.max_ndim or spec.axes):
+            raise ValueError(where + "its rank is undefined, but the layer requires a "
+                             "defined rank.")
+        dims = [tf.compat.dimension_value(d) for d in shape] if rank is not None else None
+        if spec.ndim is not None and rank != spec.ndim:
+            raise ValueError(where + f"expected ndim={spec.ndim}, found ndim={rank}. "
+                             f"Full shape received: {dims}")
+        if spec.max_ndim is not None and rank is not None and rank > spec.max_ndim:
+            raise ValueError(where + f"expected max_ndim={spec.max_ndim}, found ndim={rank}")
+        if spec.min_ndim is not None and rank is not None and rank < spec.min_ndim:
+            raise ValueError(where + f": expected min_ndim={spec.min_ndim}, found ndim={rank}. "
+                             f"Full shape received: {dims}")
+        if spec.dtype is not None and tf.as_dtype(x.dtype).name != spec.dtype:
+            raise ValueError(where + f"expected dtype={spec.dtype}, found dtype={x.dtype}")
+        for axis, value in spec.axes.items():
+            if value is not None and dims is not None and dims[int(axis)] not in (value, None):
+                raise ValueError(f"Input {i} of layer {layer_name} is incompatible with the "
+                                 f"layer: expected axis {axis} of input shape to have value "
+                                 f"{value} but received input with shape {dims}")
+        if spec.shape is not None and dims is not None:
+            for want, got in zip(spec.shape, dims, strict=False):
+                if want is not None and got is not None and want != got:
+                    raise ValueError(f"Input {i} is incompatible with layer {layer_name}: "
+                                     f"expected shape={spec.shape}, found shape={dims}")

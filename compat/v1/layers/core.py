@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Optional
 
+import numpy as np
 import tensorflow as tf
 
 from tfshare.compat.v1.layers._base import (
@@ -10,6 +11,8 @@ from tfshare.compat.v1.layers._base import (
     _KernelLayer,
     bad_argument,
     normalize_data_format,
+    static_dims,
+    tf1_shape_str,
 )
 
 _v1 = tf.compat.v1
@@ -57,12 +60,24 @@ class Dense(_KernelLayer):
             kernel_constraint=kernel_constraint, bias_constraint=bias_constraint)
 
     def build(self, input_shape: tf.TensorShape) -> None:
-        input_shape = tf.TensorShape(input_shape)
-        if input_shape.rank is None or input_shape.rank < 1 or input_shape[-1] is None:
+        dims = static_dims(input_shape)
+        if not dims or dims[-1] is None:
             raise ValueError(
                 "The last dimension of the inputs to `Dense` should be defined. "
-                f"Found `None`. Received: inputs.shape={input_shape}")
-        self._add_kernel_and_bias([int(input_shape[-1]), self.units], self.units)
+                f"Found `None`. Received: inputs.shape={tf.TensorShape(input_shape)}")
+        self._add_kernel_and_bias([dims[-1], self.units], self.units)
+        self.built = True
+
+    def compute_output_shape(self, input_shape: Any) -> tf.TensorShape:
+        """``input_shape[:-1] + [units]``; the input needs rank >= 2 and a defined
+        last dimension (TF1's errors otherwise)."""
+        shape = tf.TensorShape(input_shape)
+        if shape.rank is not None and shape.rank < 2:
+            raise ValueError(f"Shape {tf1_shape_str(shape)} must have rank at least 2")
+        if shape.rank is None or tf.compat.dimension_value(shape[-1]) is None:
+            raise ValueError("The innermost dimension of input_shape must be defined, but saw: "
+                             f"{tf1_shape_str(shape)}")
+        return shape[:-1].concatenate([self.units])
 
     def call(self, inputs: Any) -> Any:
         inputs = tf.convert_to_tensor(inputs)
@@ -169,14 +184,21 @@ class Flatten(Layer):
             return tf.expand_dims(inputs, 1)
         rest = inputs.shape[1:]
         if rank is not None and rest.is_fully_defined():
-            size = 1
-            for d in rest:
-                size *= int(d)
-            out = tf.reshape(inputs, [-1, size])
-            return out
-        if rank is not None and inputs.shape[0] is not None:
-            return tf.reshape(inputs, [int(inputs.shape[0]), -1])
+            return tf.reshape(inputs, [-1, int(np.prod(static_dims(rest)))])
+        batch = static_dims(inputs)[0] if rank is not None else None
+        if batch is not None:
+            return tf.reshape(inputs, [batch, -1])
         return tf.reshape(inputs, tf.concat([tf.shape(inputs)[:1], [-1]], 0))
+
+    def compute_output_shape(self, input_shape: Any) -> tf.TensorShape:
+        """``[batch, prod(other dims)]`` (``None`` when one is unknown); a rank-1
+        input ``[n]`` gives ``[n, 1]``."""
+        dims = static_dims(input_shape) or []
+        if not dims:
+            return tf.TensorShape([1, 1])
+        rest = dims[1:]
+        size = int(np.prod(rest)) if all(d is not None for d in rest) else None
+        return tf.TensorShape([dims[0], size])
 
 
 def flatten(inputs: Any, name: Any = None, data_format: str = "channels_last") -> Any:

@@ -22,7 +22,14 @@ from typing import Any, Callable, List, Optional
 
 import tensorflow as tf
 
-from tfshare.compat.v1.layers._base import Layer, bad_argument, v1_graph_mode
+from tfshare.compat.v1.layers._base import (
+    Layer,
+    bad_argument,
+    get_initializer,
+    get_regularizer,
+    static_dims,
+    v1_graph_mode,
+)
 from tfshare.compat.v1.layers.core import _is_tensor_flag
 
 _v1 = tf.compat.v1
@@ -65,22 +72,24 @@ class BatchNormalization(Layer):
         self.epsilon = epsilon
         self.center = bool(center)
         self.scale = bool(scale)
-        self.beta_initializer = beta_initializer
-        self.gamma_initializer = gamma_initializer
-        self.moving_mean_initializer = moving_mean_initializer
-        self.moving_variance_initializer = moving_variance_initializer
-        self.beta_regularizer = beta_regularizer
-        self.gamma_regularizer = gamma_regularizer
+        self.beta_initializer = get_initializer(beta_initializer, "beta_initializer")
+        self.gamma_initializer = get_initializer(gamma_initializer, "gamma_initializer")
+        self.moving_mean_initializer = get_initializer(moving_mean_initializer,
+                                                       "moving_mean_initializer")
+        self.moving_variance_initializer = get_initializer(moving_variance_initializer,
+                                                           "moving_variance_initializer")
+        self.beta_regularizer = get_regularizer(beta_regularizer, "beta_regularizer")
+        self.gamma_regularizer = get_regularizer(gamma_regularizer, "gamma_regularizer")
         self.beta_constraint = beta_constraint
         self.gamma_constraint = gamma_constraint
         self.fused = fused
         self.gamma = self.beta = self.moving_mean = self.moving_variance = None
 
     def build(self, input_shape: tf.TensorShape) -> None:
-        input_shape = tf.TensorShape(input_shape)
-        rank = input_shape.rank
-        if rank is None:
+        dims = static_dims(input_shape)
+        if dims is None:
             raise ValueError(f"Input has undefined rank. Received: input_shape={input_shape}")
+        rank = len(dims)
         axes = []
         for a in self.axis:
             if not -rank <= a < rank:
@@ -89,9 +98,10 @@ class BatchNormalization(Layer):
         if len(set(axes)) != len(axes):
             raise ValueError(bad_argument("axis", self.axis, "without duplicates"))
         for a in axes:
-            if input_shape[a] is None:
+            if dims[a] is None:
                 raise ValueError(f"Axis {a} of input tensor should have a defined dimension but "
-                                 f"the layer received an input with shape {input_shape}.")
+                                 f"the layer received an input with shape "
+                                 f"{tf.TensorShape(input_shape)}.")
         self._axes = sorted(axes)
         self._rank = rank
         if self.fused and not (rank == 4 and self._axes in ([3], [1])):
@@ -99,7 +109,13 @@ class BatchNormalization(Layer):
                              "input tensors with axis 1 or 3. Received: "
                              f"input_shape={input_shape}, axis={self.axis}")
         self._use_fused = self.fused is not False and rank == 4 and self._axes in ([3], [1])
-        param_shape = [int(input_shape[a]) for a in self._axes]
+        # TF1: one axis gives parameters [size]; several give the input's rank,
+        # with 1 on every axis not normalized over (axis=[1, 2], input [N, 4, 3]:
+        # [1, 4, 3])
+        if len(self._axes) == 1:
+            param_shape = [dims[self._axes[0]]]
+        else:
+            param_shape = [dims[a] if a in self._axes else 1 for a in range(rank)]
         if self.scale:
             self.gamma = self.add_weight("gamma", param_shape, initializer=self.gamma_initializer,
                                          regularizer=self.gamma_regularizer,
@@ -114,20 +130,16 @@ class BatchNormalization(Layer):
         self.moving_variance = self.add_weight("moving_variance", param_shape,
                                                initializer=self.moving_variance_initializer,
                                                trainable=False)
+        self.built = True
 
     # -- maths -----------------------------------------------------------------
     def _broadcast(self, t: Any) -> Any:
-        if t is None or self._axes == [self._rank - 1]:
+        """A parameter or statistic in a shape that broadcasts against the input."""
+        if t is None or len(self._axes) > 1 or self._axes == [self._rank - 1]:
             return t
         shape = [1] * self._rank
-        for a in self._axes:
-            shape[a] = -1 if len(self._axes) == 1 else None
-        if len(self._axes) == 1:
-            return tf.reshape(t, shape)
-        full = [1] * self._rank
-        for a in self._axes:
-            full[a] = int(t.shape[self._axes.index(a)])
-        return tf.reshape(t, full)
+        shape[self._axes[0]] = -1
+        return tf.reshape(t, shape)
 
     def _params(self, dtype: Any):
         gamma = self.gamma if self.scale else None
@@ -137,7 +149,7 @@ class BatchNormalization(Layer):
     def _batch_moments(self, x: Any):
         """Batch mean/variance (biased) and the variance used for the moving update."""
         reduce_axes = [i for i in range(self._rank) if i not in self._axes]
-        mean, var = tf.nn.moments(x, reduce_axes)
+        mean, var = tf.nn.moments(x, reduce_axes, keepdims=len(self._axes) > 1)
         if self._use_fused:
             n = tf.cast(tf.size(x) // tf.size(mean), var.dtype)
             update_var = var * n / tf.maximum(n - 1.0, 1.0)
@@ -152,11 +164,15 @@ class BatchNormalization(Layer):
                                          self.epsilon)
 
     def _assign_moving(self, variable: Any, value: Any, decay: Any, name: str) -> Any:
+        """``variable -= (variable - value) * decay``; graph mode: the update op,
+        named ``<scope>/AssignMovingAvg`` (``_1`` for the second) as in TF1."""
         with _v1.name_scope(name) as scope:
             delta = (tf.convert_to_tensor(variable) - value) * decay
-            if v1_graph_mode() and isinstance(variable, tf.Variable):
+            if not v1_graph_mode() or not isinstance(variable, tf.Variable):
+                return variable.assign_sub(delta)
+            if variable.dtype != variable.dtype.base_dtype:  # a ref variable
                 return _v1.assign_sub(variable, delta, name=scope)
-            return variable.assign_sub(delta)
+            return variable.assign_sub(delta, name=scope, read_value=False)
 
     def call(self, inputs: Any, training: Any = False) -> Any:
         x = tf.convert_to_tensor(inputs)

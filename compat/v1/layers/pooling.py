@@ -1,5 +1,5 @@
-"""TF1 ``tf.layers`` pooling: ``max_pooling1d/2d``, ``average_pooling1d/2d`` and
-their classes. No variables."""
+"""TF1 ``tf.layers`` pooling: ``max_pooling1d/2d/3d``, ``average_pooling1d/2d/3d``
+and their classes. No variables; default names ``max_pooling2d``... (uniquified)."""
 from __future__ import annotations
 
 from typing import Any, Callable
@@ -15,7 +15,8 @@ from tfshare.compat.v1.layers._base import (
 from tfshare.compat.v1.layers.convolutional import to_channels_first, to_channels_last
 
 __all__ = ["MaxPooling1D", "max_pooling1d", "MaxPooling2D", "max_pooling2d",
-           "AveragePooling1D", "average_pooling1d", "AveragePooling2D", "average_pooling2d"]
+           "MaxPooling3D", "max_pooling3d", "AveragePooling1D", "average_pooling1d",
+           "AveragePooling2D", "average_pooling2d", "AveragePooling3D", "average_pooling3d"]
 
 
 class _Pooling(Layer):
@@ -55,6 +56,11 @@ class MaxPooling2D(_Pooling):
     _rank, _op = 2, "max"
 
 
+class MaxPooling3D(_Pooling):
+    """Max pooling over ``pool_size`` windows of the three spatial axes."""
+    _rank, _op = 3, "max"
+
+
 class AveragePooling1D(_Pooling):
     """Average pooling along the time axis (``same`` padding averages valid cells only)."""
     _rank, _op = 1, "avg"
@@ -63,6 +69,11 @@ class AveragePooling1D(_Pooling):
 class AveragePooling2D(_Pooling):
     """Average pooling over the two spatial axes."""
     _rank, _op = 2, "avg"
+
+
+class AveragePooling3D(_Pooling):
+    """Average pooling over the three spatial axes."""
+    _rank, _op = 3, "avg"
 
 
 def _functional(cls: type, fname: str) -> Callable:
@@ -79,3 +90,5 @@ max_pooling1d = _functional(MaxPooling1D, "max_pooling1d")
 max_pooling2d = _functional(MaxPooling2D, "max_pooling2d")
 average_pooling1d = _functional(AveragePooling1D, "average_pooling1d")
 average_pooling2d = _functional(AveragePooling2D, "average_pooling2d")
+max_pooling3d = _functional(MaxPooling3D, "max_pooling3d")
+average_pooling3d = _functional(AveragePooling3D, "average_pooling3d")
