@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import threading
 import types
 from typing import Any, Callable
 
@@ -73,6 +74,7 @@ _NOTHING = object()
 _LIST_ATTR = "tf1_variables"
 _LAYERS_ATTR = "tf1_layers"
 _HOLDER_ATTR = "tf1_checkpoint"
+_STORE_LOCK = threading.Lock()
 
 
 def _append(owner: Any, attr: str, value: Any) -> None:
@@ -97,6 +99,11 @@ def _checkpoint_holder(layer: Any) -> tf.Module:
 
 
 def _owner_store(owner: Any) -> VariableStore:
+    with _STORE_LOCK:  # two threads calling a new owner get one store
+        return _owner_store_locked(owner)
+
+
+def _owner_store_locked(owner: Any) -> VariableStore:
     store = owner.__dict__.get(_STORE_ATTR)
     if store is None:
         keras_owner = isinstance(owner, keras.layers.Layer)
