@@ -12,6 +12,7 @@ make ref variables; setups without eager execution skip (3)).
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 import types
@@ -262,6 +263,18 @@ def e_single_on_partitioned(api, r):
     api.get_variable("emb", [6, 2])
 
 
+def e_tf_op_scope_reuse_without_name(api, r):
+    with api.variable_scope(None, "default", reuse=True):
+        api.get_variable("w", [])
+
+
+def e_tf_reentered_string_scope_without_reuse(api, r):
+    with api.variable_scope("tower", "default", []):
+        api.get_variable("w", [])
+    with api.variable_scope("tower", "default", []):
+        api.get_variable("w", [])
+
+
 ERROR_CASES = [e_already_exists, e_does_not_exist, e_shape, e_dtype, e_dtype_implicit,
                e_init_dtype, e_const_with_shape, e_no_init_no_shape, e_partial_shape,
                e_complex, e_int_scope_float_init, e_getter_not_callable, e_reuse_value,
@@ -269,7 +282,8 @@ ERROR_CASES = [e_already_exists, e_does_not_exist, e_shape, e_dtype, e_dtype_imp
                e_improper_nesting, e_reuse_root_then_create, e_counter_reset_block,
                e_initializer_shape, e_improper_exit_twice_outside, e_partitioned_exists,
                e_partitioned_missing, e_partitioned_shape, e_partitioned_partitions,
-               e_partitioner_on_single, e_single_on_partitioned]
+               e_partitioner_on_single, e_single_on_partitioned,
+               e_tf_op_scope_reuse_without_name, e_tf_reentered_string_scope_without_reuse]
 
 SPEC_TEXTS = {
     "e_already_exists": ("ValueError", "Variable foo/v already exists, disallowed. Did you mean "
@@ -682,19 +696,175 @@ def b_variable_kinds_and_saver(api, r):
             "listed": listed}
 
 
+
+# ----------------------------------------------------- TF's variable_scope_test
+# The public-API cases of TensorFlow's variable_scope_test.py, re-expressed.
+# Keys starting with "g:" hold graph-only facts (op name scopes made unique).
+
+def _ns(name):
+    """The op name scope ``name`` opens here (``tf.name_scope(...) as s``)."""
+    with v1.name_scope(name) as scope:
+        return scope
+
+
+def b_tf_scope_regularizers(api, r):
+    init = v1.constant_initializer(0.3)
+    reg1 = lambda v: tf.reduce_mean(v) + 0.1  # noqa: E731
+    reg2 = lambda v: tf.reduce_mean(v) + 0.2  # noqa: E731
+    with api.variable_scope("tower3", regularizer=reg1) as tower:
+        with api.variable_scope("foo", initializer=init):
+            api.get_variable("v", [])
+        n_first = len(r.reg_losses())
+        with api.variable_scope(tower, initializer=init) as vs:
+            api.get_variable("u", [])
+            vs.set_regularizer(reg2)
+            api.get_variable("w", [])
+            api.get_variable("x", [], regularizer=api.no_regularizer)
+            with api.variable_scope("baz", regularizer=api.no_regularizer):
+                api.get_variable("y", [])
+            vs.set_regularizer(api.no_regularizer)
+            api.get_variable("z", [])
+        with api.variable_scope("foo", reuse=True):
+            api.get_variable("v", [])
+    losses = r.reg_losses()
+    return {"first": n_first, "n": len(losses), "values": r.values(losses)}
+
+
+def b_tf_scope_constraint_dtype_initializer(api, r):
+    constraint = lambda x: 0.0 * x  # noqa: E731
+    init = v1.constant_initializer(0.3)
+    out = []
+    with api.variable_scope("tower") as tower:
+        with api.variable_scope("foo", constraint=constraint, dtype=tf.float16,
+                                initializer=init):
+            v = api.get_variable("v", [])
+        with api.variable_scope(tower, constraint=constraint, dtype=tf.float16,
+                                initializer=init):
+            w = api.get_variable("w", [])
+    for var in (v, w):
+        out += [var.constraint is constraint, var.dtype.base_dtype.name]
+    with api.variable_scope("bar"):
+        out.append(api.get_variable_scope().initializer is None)
+        api.get_variable_scope().set_initializer(init)
+        u = api.get_variable("u", [])
+    out.append(api.get_variable_scope().initializer is None)
+    return {"facts": out, "values": r.values([tf.cast(v, tf.float32), tf.cast(w, tf.float32), u])}
+
+
+def b_tf_initial_values(api, r):
+    v = api.get_variable("v4", initializer=4, dtype=tf.int32)
+    w = api.get_variable("w4", initializer=np.array([1, 2, 3]), dtype=tf.int64)
+    c = api.get_variable("c", initializer=lambda: tf.constant(0.1))
+    with api.variable_scope("foo", initializer=lambda: tf.constant(0.25)):
+        s = api.get_variable("s")
+    t = api.get_variable("t", initializer=lambda: tf.constant(1, dtype=tf.int32))
+    zeros = [api.get_variable(f"x{i}", (3, 4), dtype=dt) for i, dt in enumerate(
+        (tf.int8, tf.uint8, tf.int16, tf.uint16, tf.int32, tf.int64, tf.bool))]
+    out = {"dtypes": [x.dtype.base_dtype.name for x in [v, w, c, s, t] + zeros],
+           "values": r.values([v, w, c, s, t] + zeros)}
+    if r.graph_mode:  # eager mode keeps a string variable out of Keras
+        text = api.get_variable("string", shape=[], dtype=tf.string)
+        out["g:string"] = bytes(r.values([text])[0].item()).decode()
+    return out
+
+
+def b_tf_get_var_and_object_reuse(api, r):
+    out = []
+    with api.variable_scope("root"):
+        with api.variable_scope("towerA") as tower_a:
+            va = api.get_variable("v", [1])
+        with api.variable_scope(tower_a, reuse=True):
+            out.append(api.get_variable("v", [1]) is va)
+        with api.variable_scope("towerB"):
+            out.append(api.get_variable("v", [1]).name)
+        with api.variable_scope("towerA", reuse=True):
+            out.append(api.get_variable("v", [1]) is va)
+        with api.variable_scope("foo"):
+            with api.variable_scope("bar"):
+                out.append(api.get_variable("v", [1]).name)
+                with api.variable_scope(tower_a, reuse=True):
+                    out.append(api.get_variable("v", [1]) is va)
+        for shape, dtype, inner in (([1], tf.float32, True), ([2], tf.float32, False),
+                                    ([1], tf.int32, False)):
+            try:
+                with api.variable_scope(tower_a, reuse=True):
+                    with api.variable_scope("baz") if inner else contextlib.nullcontext():
+                        api.get_variable("v", shape, dtype=dtype)
+            except ValueError as e:  # (ref variables' dtype texts: e_dtype)
+                out.append(str(e).split(" Originally")[0].replace("_ref.", "."))
+    with api.variable_scope("jump", reuse=True) as jumped:
+        pass
+    for reuse in (None, True, False):
+        with api.variable_scope(jumped, reuse=reuse) as j:
+            out.append(repr(j.reuse))
+    with api.variable_scope("jump", reuse=False) as jumped:
+        pass
+    for reuse in (None, True, False):
+        with api.variable_scope(jumped, reuse=reuse) as j:
+            out.append(repr(j.reuse))
+    return out
+
+
+def b_tf_name_scopes(api, r):
+    out = {}
+    with api.variable_scope("tower4") as tower:
+        out["tower4"] = [tower.name, _ns("scope")]
+    with api.variable_scope("tower5"):
+        with api.variable_scope("bar") as bar:
+            out["tower5"] = [bar.name, _ns("scope")]
+    with v1.name_scope("ns1"):
+        with api.variable_scope("tower") as t:
+            out["ns1"] = [_ns("scope2"), t.original_name_scope]
+    with v1.name_scope("ns3"):
+        with api.variable_scope(api.get_variable_scope()):
+            out["root_in_ns"] = _ns("scope2")
+    with api.variable_scope("outer") as outer:
+        with api.variable_scope("tower", "default", []):
+            out["outer_tower"] = [api.get_variable("w", []).name, _ns("scope2")]
+        with api.variable_scope(None, "default", []):
+            out["outer_default"] = [api.get_variable("w", []).name, _ns("scope2")]
+    if r.graph_mode:  # re-entered name scopes are made unique in graphs only
+        with api.variable_scope("tower6"):
+            with api.variable_scope(tower, reuse=True) as shared:
+                out["g:jump"] = [shared.name, _ns("scope")]
+        with api.variable_scope(outer, reuse=True):
+            with api.variable_scope("tower", "default", []):
+                out["g:reentered"] = [api.get_variable("w", []).name, _ns("scope2")]
+            with api.variable_scope(None, "default", []):
+                out["g:reentered_default"] = [api.get_variable("w", []).name,
+                                              _ns("scope2")]
+        with v1.name_scope("ns2"):
+            with api.variable_scope(t) as t1:
+                out["g:original"] = [t1.original_name_scope, _ns("foo")]
+            with v1.name_scope(t.original_name_scope):
+                out["g:back"] = _ns("bar")
+        with api.variable_scope("o2") as o2:
+            with api.variable_scope(o2):
+                out["g:nested"] = [api.get_variable("w", []).name, _ns("scope2")]
+            with api.variable_scope(o2, "default", reuse=True):
+                out["g:nested_reuse"] = [api.get_variable("w", []).name, _ns("scope2")]
+    return out
+
+
+
 BEHAVIOUR_CASES = [b_initializer_precedence, b_glorot_default, b_dtype_inheritance,
                    b_custom_getter_chain, b_regularizer_once, b_collections,
                    b_reuse_inheritance, b_counters, b_op_name_scopes, b_v1_enums,
                    b_improper_nesting_recovers, b_aux_name_scope, b_regularization_collection,
-                   b_partitioned, b_variable_kinds_and_saver]
+                   b_partitioned, b_variable_kinds_and_saver, b_tf_scope_regularizers,
+                   b_tf_scope_constraint_dtype_initializer, b_tf_initial_values,
+                   b_tf_get_var_and_object_reuse, b_tf_name_scopes]
 
 #: Cases that check graph-only facts (op names, variable classes): None in eager mode.
 GRAPH_ONLY = {"b_op_name_scopes", "b_variable_kinds_and_saver"}
 
 
 def _strip_graph_only(case, result):
-    if case is b_regularizer_once and result[0] == "ok":
-        result[1].pop("op_names", None)
+    """``result`` without its graph-only facts (op names, keys starting ``g:``)."""
+    if result[0] == "ok" and isinstance(result[1], dict):
+        kept = {k: v for k, v in result[1].items()
+                if not k.startswith("g:") and not (case is b_regularizer_once and k == "op_names")}
+        return ("ok", kept)
     return result
 
 
@@ -747,18 +917,10 @@ def test_variable_op_scope_and_values_pick_the_graph():
         with g.as_default():
             t = tf.constant(1.0)
         with tf.Graph().as_default():
-            with pytest.warns(Warning) if mod is tv else _nullcontext():
+            with pytest.warns(Warning) if mod is tv else contextlib.nullcontext():
                 cm = mod.variable_op_scope([t], None, default_name="op")
             with cm as s:
                 assert v1.get_default_graph() is g
                 assert s.name == "op"
                 assert mod.get_variable("v", [1]).name == "op/v:0"
             assert v1.get_default_graph() is not g
-
-
-class _nullcontext:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *a):
-        return False
