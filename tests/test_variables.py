@@ -203,7 +203,7 @@ def e_reuse_root_then_create(api, r):
 
 
 def e_counter_reset_block(api, r):
-    # reference §1.3: the second pass wants block/dense again and fails
+    # docs/variables.md §1: the second pass wants block/dense again and fails
     for _ in range(2):
         with api.variable_scope("block"):
             with api.variable_scope(None, default_name="dense"):
@@ -882,7 +882,7 @@ def test_behaviour_matches_stock(case):
 
 
 def test_spec_examples_hold_on_stock_and_tfshare():
-    """A few spec facts asserted literally (reference §1.3, §1.5, §1.8)."""
+    """A few documented facts asserted literally (docs/variables.md §1-§3)."""
     for kind in ("stock",) + MODES:
         res = Runner(kind).run(b_counters)
         assert res == ("ok", ["layer", "layer_1", "default/layer", "layer_2", "dense", "dense_1",

@@ -1,7 +1,7 @@
 """tfshare.variables in eager mode, tf.function, threads, MirroredStrategy and v1 graph mode.
 
 Stock TF in eager mode silently creates a new variable on every get_variable
-call (reference §0.2); these tests pin the TF1 behaviour tfshare restores, and
+call (docs/variables.md §4); these tests pin the TF1 behaviour tfshare restores, and
 check graph mode works with Saver, initializers and regularization losses.
 """
 from __future__ import annotations

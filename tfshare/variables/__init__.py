@@ -2,7 +2,7 @@
 
 ``get_variable("w", shape)`` inside ``variable_scope("layer")`` gets or creates
 the variable ``layer/w`` in the current store, with TF1's reuse rules, names,
-counters, initializer precedence and error texts (reference §1). In v1 graph
+counters, initializer precedence and error texts (docs/variables.md). In v1 graph
 mode the variables live in the graph's store and collections; in eager mode in
 one process-wide store (cleared by ``reset_default_graph()``); inside a Keras
 layer decorated with ``track_tf1_style_variables`` in that layer's own store.

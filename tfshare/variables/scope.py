@@ -1,14 +1,14 @@
 """``variable_scope``, ``VariableScope`` and ``get_variable`` with TF1's rules.
 
-Names (reference §1.2): a variable is ``"<scope.name>/<name>"``; op name scopes
+Names (docs/variables.md §1): a variable is ``"<scope.name>/<name>"``; op name scopes
 are separate (``variable_scope("foo")`` also opens name scope ``foo``, which the
 graph uniquifies to ``foo_1`` on re-entry, while variables stay ``foo/v``).
 
-Reuse (§1.4): ``reuse=False`` means *inherit*; a string sub-scope gets
+Reuse (§2): ``reuse=False`` means *inherit*; a string sub-scope gets
 ``requested or parent.reuse``; a ``VariableScope`` object entered directly keeps
 its own reuse unless one is requested. ``AUTO_REUSE`` creates or returns.
 
-Counters (§1.3): ``default_name`` picks ``name``, ``name_1``, ... among the
+Counters (§1): ``default_name`` picks ``name``, ``name_1``, ... among the
 scopes opened under the current scope; leaving a string scope resets its
 sub-scope counters; leaving a scope entered by object restores the counters
 saved on entry.

@@ -2,7 +2,7 @@
 
 Keras 3 removed every ``tf.compat.v1.layers`` symbol. These re-implement the
 common ones with TF1's variable names, scope capture, uniquification and
-``reuse`` rules (reference §4), in graph and eager mode:
+``reuse`` rules (docs/variables.md §5), in graph and eager mode:
 ``dense``/``Dense``, ``dropout``/``Dropout``, ``flatten``/``Flatten``,
 ``conv1d/2d/3d``, ``conv2d_transpose``/``conv3d_transpose``,
 ``separable_conv1d/2d``, ``max_pooling1d/2d/3d``, ``average_pooling1d/2d/3d``

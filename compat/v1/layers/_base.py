@@ -1,6 +1,6 @@
 """The TF1 ``tf.layers.Layer`` base, on ``get_variable``/``variable_scope``.
 
-A layer owns one variable scope (TF1 rules, reference §4.1):
+A layer owns one variable scope (TF1 rules, docs/variables.md §5):
 
 * ``Layer(name=..., _scope=s)`` (the functional forms ``dense(x, 3, name="fc")``)
   captures ``variable_scope(s)`` at construction: **not** uniquified, so a second
