@@ -216,8 +216,21 @@ def e_initializer_shape(api, r):
                      initializer=lambda shape, dtype=None, partition_info=None: tf.zeros([5]))
 
 
+def _exit_improperly(api):
+    """Enter ``aa/bb``, then leave ``bb`` from inside ``aa/bb/cc`` (TF's nesting
+    test); return ``(bb, the RuntimeError text)``."""
+    bb = api.variable_scope("bb")
+    bb.__enter__()
+    with api.variable_scope("cc"):
+        try:
+            bb.__exit__(None, None, None)
+        except RuntimeError as e:
+            return bb, str(e)
+    return bb, None
+
+
 def e_improper_exit_twice_outside(api, r):
-    # after an improper exit, leaving the scope a second time while still nested fails again
+    # leaving the scope a second time while still nested fails again
     with api.variable_scope("aa"):
         bb = api.variable_scope("bb")
         bb.__enter__()
@@ -604,17 +617,9 @@ def b_v1_enums(api, r):
 
 def b_improper_nesting_recovers(api, r):
     # TF1: the improper exit raises and changes nothing; the exits that follow work
-    out = []
     with api.variable_scope("aa"):
-        bb = api.variable_scope("bb")
-        bb.__enter__()
-        with api.variable_scope("cc"):
-            try:
-                bb.__exit__(None, None, None)
-            except RuntimeError as e:
-                out.append(str(e))
-            out.append(api.get_variable("x", [1]).name)
-        out.append(api.get_variable_scope().name)
+        bb, error = _exit_improperly(api)
+        out = [error, api.get_variable_scope().name]
         bb.__exit__(None, None, None)
         out.append(api.get_variable_scope().name)
         out.append(api.get_variable("y", [1]).name)
