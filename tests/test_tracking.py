@@ -242,3 +242,76 @@ def test_saved_model_holds_every_weight(tmp_path):
     stored = [name for name, _ in tf.train.list_variables(
         os.path.join(tmp_path, "sm", "variables", "variables")) if name.startswith("model/")]
     assert len(stored) == len(model.weights) == 3, stored
+
+
+class ReusesWithFalse(keras.layers.Layer):
+    """TF1 code re-run at every call: ``reuse=False`` must not fail the second time."""
+
+    @tfshare.track_tf1_style_variables
+    def call(self, x):
+        with tfc.variable_scope("bar", reuse=False):
+            v = tfc.get_variable("var", [], initializer=tfc.zeros_initializer())
+        v.assign_add(1.0)
+        return x + v
+
+
+def test_reuse_false_is_auto_reuse_inside_a_tracked_call():
+    keras.backend.clear_session()
+    layer = ReusesWithFalse()
+    for expected in (1.0, 2.0, 3.0):
+        np.testing.assert_allclose(layer(tf.zeros([1])).numpy(), [expected])
+    assert len(layer.weights) == 1
+
+
+class Nested(keras.layers.Layer):
+    def __init__(self, units, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+
+    @tfshare.track_tf1_style_variables
+    def call(self, x):
+        with tfc.variable_scope(self.name):
+            w = tfc.get_variable("kernel", [x.shape[-1], self.units],
+                                 regularizer=lambda t: tf.reduce_sum(t),
+                                 initializer=tfc.ones_initializer())
+        return tf.matmul(x, w)
+
+
+class Outer(keras.layers.Layer):
+    """Tracked layers created in a tracked call (tf-keras's nesting case)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.a = self.b = None
+
+    @tfshare.track_tf1_style_variables
+    def call(self, x):
+        if self.a is None:
+            self.a = Nested(4, name="dense_one")
+            self.b = Nested(2, name="dense_two")
+        return self.b(self.a(x))
+
+
+def test_nested_tracked_layers_count_each_weight_and_loss_once():
+    keras.backend.clear_session()
+    outer = Outer()
+    np.testing.assert_allclose(outer(tf.ones([1, 3])).numpy(), np.full([1, 2], 12.0))
+    # the TF1 names (the tf.Variables'); Keras paths also hold the layer names
+    assert sorted(w.value.name for w in outer.trainable_weights) == [
+        "dense_one/kernel:0", "dense_two/kernel:0"]
+    assert [w.value.name for w in outer.a.weights] == ["dense_one/kernel:0"]
+    assert [float(t) for t in outer.a.losses] == [12.0]
+    assert sorted(float(t) for t in outer.losses) == [8.0, 12.0]
+
+
+class MakesAKerasLayer(keras.layers.Layer):
+    @tfshare.track_tf1_style_variables
+    def call(self, x):
+        return keras.layers.Dense(2, kernel_initializer="ones")(x)
+
+
+def test_only_get_variable_weights_are_tracked():
+    keras.backend.clear_session()
+    layer = MakesAKerasLayer()
+    np.testing.assert_allclose(layer(tf.ones([1, 3])).numpy(), np.full([1, 2], 3.0))
+    assert layer.weights == []
