@@ -137,7 +137,7 @@ def test_resolution_in_process():
     got = resolve_symbols([("contrib.rnn.BasicLSTMCell", False), ("placeholder", False),
                            ("app.flags.FLAGS.batch_size", False),
                            ("contrib.rnn.NoSuchCell", False), ("keras.layers.LSTM", False),
-                           ("layers.SeparableConv2D", False)], ours, tf.compat.v1)
+                           ("layers.experimental", False)], ours, tf.compat.v1)
     assert got["contrib.rnn.BasicLSTMCell"]["status"] == PROVIDED
     assert got["placeholder"]["status"] == FORWARDED
     assert got["app.flags.FLAGS.batch_size"] == {
@@ -145,7 +145,7 @@ def test_resolution_in_process():
     assert got["contrib.rnn.NoSuchCell"]["status"] == NOT_AVAILABLE
     assert got["contrib.rnn.NoSuchCell"]["symbol"] == "tf.contrib.rnn.NoSuchCell"
     assert got["keras.layers.LSTM"]["note"] == "tf.keras is Keras 3"
-    sep = got["layers.SeparableConv2D"]
+    sep = got["layers.experimental"]
     assert sep["status"] == NOT_AVAILABLE and "not available with Keras 3" in sep["note"]
 
 

@@ -238,11 +238,7 @@ def compat(tmp_path_factory) -> dict:
     return shared_result(tmp_path_factory, "compat_tf115_program", compute)
 
 
-PARTITIONED_XFAIL = pytest.mark.xfail(strict=True, reason="needs partitioned get_variable (vars)")
-
-
-@pytest.mark.parametrize("kind", [pytest.param(k, marks=PARTITIONED_XFAIL) if k == "partitioned" else k
-                                  for k in KINDS])
+@pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("how", ["saver", "init_from_checkpoint"])
 def test_compat_graph_program_restores(tf115, compat, kind, how):
     key = f"{kind}/{how}"
