@@ -929,3 +929,30 @@ def test_variable_op_scope_and_values_pick_the_graph():
                 assert s.name == "op"
                 assert mod.get_variable("v", [1]).name == "op/v:0"
             assert v1.get_default_graph() is not g
+
+
+# --------------------------------------------------------------------------- TF's own variables
+def test_tf_internal_variables_take_the_tfshare_scope_in_graph_mode():
+    """TF's own code (optimizer slots, metrics) creates variables with TF's
+    ``get_variable`` in TF's current scope; tfshare's scopes mirror it, so the
+    names are TF 1.15's: slots of ``minimize`` called inside ``variable_scope("train")``
+    are ``train/<var>/Adam`` (TF 1.15 prints exactly this list)."""
+    import tfshare.compat.v1 as tfc
+
+    with tf.Graph().as_default():
+        with tfc.variable_scope("model"):
+            w = tfc.get_variable("w", [3], initializer=tfc.ones_initializer())
+            loss = tf.reduce_sum(w * w)
+        with tfc.variable_scope("train") as train:
+            tfc.train.AdamOptimizer(0.1).minimize(loss)
+            tfc.metrics.mean(loss)
+        with tfc.variable_scope("opt2"):
+            v = tfc.get_variable("v", [2])
+            tfc.train.MomentumOptimizer(0.1, 0.9).minimize(tf.reduce_sum(v))
+        with tfc.variable_scope(train, reuse=True):
+            with pytest.raises(ValueError, match="does not exist"):  # TF's own get_variable
+                tf.compat.v1.get_variable("fresh", [1])
+        names = sorted(x.name for x in tfc.global_variables() + tfc.local_variables())
+    assert names == ['model/w:0', 'opt2/opt2/v/Momentum:0', 'opt2/v:0', 'train/beta1_power:0',
+                     'train/beta2_power:0', 'train/mean/count:0', 'train/mean/total:0',
+                     'train/model/w/Adam:0', 'train/model/w/Adam_1:0']

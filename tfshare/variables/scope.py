@@ -74,6 +74,7 @@ class VariableScope:
         self._dtype = dtype
         self._use_resource = use_resource
         self._constraint = constraint
+        self._native: Any = None  # TF's own scope mirroring this one (v1 graph mode)
 
     def __repr__(self) -> str:
         return f"<tfshare VariableScope name={self._name!r} reuse={self._reuse!r}>"
@@ -93,6 +94,8 @@ class VariableScope:
     def reuse_variables(self) -> None:
         """Set ``reuse=True`` on this scope object (permanently)."""
         self._reuse = True
+        if self._native is not None:
+            self._native.reuse_variables()
 
     def reusing_copy(self) -> "VariableScope":
         """A copy of this scope with ``reuse=True`` (what TF1's MirroredStrategy
@@ -315,6 +318,7 @@ class variable_scope:  # noqa: N801 (TF1 name)
                 old_ns = ns_cm.__enter__()
                 target = _unique_scope_name(state, self._default_name)
             vs, old, saved = self._enter_pure(state, target, old_ns)
+            native_cm = _enter_native_scope(vs)
         except BaseException:
             if ns_cm is not None:
                 try:
@@ -324,7 +328,7 @@ class variable_scope:  # noqa: N801 (TF1 name)
             if graph_cm is not None:
                 graph_cm.__exit__(None, None, None)
             raise
-        self._entries.append(_Entry(state, target, vs, old, saved, ns_cm, graph_cm))
+        self._entries.append(_Entry(state, target, vs, old, saved, ns_cm, graph_cm, native_cm))
         return vs
 
     def _enter_pure(self, state, target, old_ns):
@@ -379,6 +383,7 @@ class variable_scope:  # noqa: N801 (TF1 name)
             if entry.state.current is not entry.vs:
                 raise RuntimeError("Improper nesting of variable_scope.")
             self._entries.pop()
+            entry.close_native_scope(exc_type, exc, tb)
             if isinstance(entry.target, VariableScope):
                 entry.state.counts = entry.saved
             else:
@@ -391,9 +396,15 @@ class variable_scope:  # noqa: N801 (TF1 name)
 class _Entry:
     """One entry of a ``variable_scope`` object: what its exit restores."""
 
-    def __init__(self, state, target, vs, old, saved, ns_cm, graph_cm):
+    def __init__(self, state, target, vs, old, saved, ns_cm, graph_cm, native_cm):
         self.state, self.target, self.vs, self.old, self.saved = state, target, vs, old, saved
-        self._ns_cm, self._graph_cm = ns_cm, graph_cm
+        self._ns_cm, self._graph_cm, self._native_cm = ns_cm, graph_cm, native_cm
+
+    def close_native_scope(self, exc_type, exc, tb) -> None:
+        """Leave the mirrored TF variable scope (see ``_enter_native_scope``)."""
+        native_cm, self._native_cm = self._native_cm, None
+        if native_cm is not None:
+            native_cm.__exit__(exc_type, exc, tb)
 
     def close_name_scope(self, exc_type, exc, tb) -> None:
         """Exit the op name scope and the ``values`` graph (once)."""
@@ -405,6 +416,27 @@ class _Entry:
         finally:
             if graph_cm is not None:
                 graph_cm.__exit__(exc_type, exc, tb)
+
+
+def _enter_native_scope(vs: VariableScope) -> Any:
+    """In v1 graph mode (the graph's own store), also enter TF's own variable
+    scope of the same name and reuse, without a name scope.
+
+    TensorFlow's internal code creates variables with TF's ``get_variable`` in
+    TF's current variable scope: optimizer slots (``train/model/w/Adam`` for a
+    ``minimize`` called inside ``variable_scope("train")``), ``tf.metrics``
+    accumulators, partitioned slices. Mirroring the scope gives them TF1's
+    names. The mirror is a scope object entered by absolute name, so it always
+    equals tfshare's current scope; ``reuse_variables()`` reaches it too.
+    Returns the entered context manager, or ``None`` outside v1 graph mode.
+    """
+    if not _mode.v1_graph_mode() or CONTEXT.active_store_scope():
+        return None
+    native = tf.compat.v1.VariableScope(vs.reuse, name=vs.name)
+    cm = tf.compat.v1.variable_scope(native, auxiliary_name_scope=False)
+    cm.__enter__()
+    vs._native = native
+    return cm
 
 
 def _unique_scope_name(state, prefix: str) -> str:

@@ -120,8 +120,10 @@ def optimize_loss(loss: Any, global_step: Any, learning_rate: Any, optimizer: An
     else:
         _train.assert_global_step(global_step)
     with _api.variable_scope(name, "OptimizeLoss", [loss, global_step]) as scope, \
-            _v1.variable_scope(scope.name, auxiliary_name_scope=False):
-        # TF's own variable scope too: the optimizer's slots are named by it
+            _v1.variable_scope(_v1.VariableScope(scope.reuse, name=scope.name),
+                               auxiliary_name_scope=False):
+        # TF's own variable scope too (by absolute name; tfshare's scopes already
+        # mirror it in graph mode): the optimizer's slots are named by it
         # (``OptimizeLoss/w/Adam``, as in TF1 checkpoints)
         if update_ops is None:
             update_ops = set(_v1.get_collection(_v1.GraphKeys.UPDATE_OPS))
