@@ -5,6 +5,7 @@ The TF1 cells are Keras 3 layers with TF1's math and TF1's variable names;
 graph and eager mode; ``tfshare.rnn`` holds the TF1 drivers; and
 ``tfshare.checkpoint`` restores and writes weights by TF1 name.
 ``import tfshare.compat.v1 as tf`` is a drop-in for ``tensorflow.compat.v1``.
+``tfshare.seq2seq`` holds TF1's ``contrib.seq2seq``, ``legacy_seq2seq`` and ``crf``.
 """
 from tfshare import errors as _errors
 from tfshare import variables as _variables
@@ -12,6 +13,7 @@ from tfshare import cells as _cells
 from tfshare import rnn as _rnn
 from tfshare import checkpoint as _checkpoint
 from tfshare import params as _params
+from tfshare import seq2seq  # noqa: F401  (tf.contrib.seq2seq / legacy_seq2seq / crf)
 from tfshare.errors import *  # noqa: F401,F403
 from tfshare.variables import *  # noqa: F401,F403
 from tfshare.cells import *  # noqa: F401,F403
@@ -30,4 +32,5 @@ __all__ = (
     + list(_checkpoint.__all__)
     + list(_params.__all__)
     + ["doctor"]
+    + ["seq2seq"]
 )
