@@ -10,8 +10,12 @@ initializers, regularizers, summaries, ``flatten`` ...), ``contrib.framework``
 ``contrib.training`` (``HParams``), ``contrib.learn`` (``ModeKeys``,
 ``preprocessing.VocabularyProcessor``) and ``contrib.data`` (``group_by_window``,
 ``bucket_by_sequence_length`` and the other dataset transformations).
+``contrib.seq2seq``, ``contrib.legacy_seq2seq`` and ``contrib.crf``: TF1's
+sequence-to-sequence and CRF libraries (``tfshare.seq2seq``).
 """
 from tfshare.compat.v1.contrib import layers, rnn  # noqa: F401
 from tfshare.compat.v1.contrib import data, framework, learn, training  # noqa: F401
+from tfshare.compat.v1.contrib import crf, legacy_seq2seq, seq2seq  # noqa: F401
 
-__all__ = ["layers", "rnn", "data", "framework", "learn", "training"]
+__all__ = ["layers", "rnn", "data", "framework", "learn", "training", "seq2seq",
+           "legacy_seq2seq", "crf"]
