@@ -206,45 +206,37 @@ class AttentionMechanism:
         raise NotImplementedError
 
 
-class _BaseAttentionMechanism(AttentionMechanism):
-    """Memory preparation, masking and the TF1 variable plumbing.
+class MechanismBase(AttentionMechanism):
+    """What every mechanism does with its memory, in TF1 and in Keras mode.
 
-    Subclasses set ``_scope_name`` (the variable scope opened at each call)
-    and implement ``_score(query) -> score``, fetching their variables with
-    ``self._weight(name, shape, dtype, initializer)``.
+    The concrete classes combine one of the score mixins below with a weight
+    source: TF1's ``_BaseAttentionMechanism`` (``get_variable`` in a variable
+    scope opened per call) or the Keras layers of ``tfshare.seq2seq.layers``
+    (weights created in ``build``). Both supply ``_attention_scope()``,
+    ``_weight(name, shape, dtype, initializer)``, ``query_layer`` and
+    ``memory_layer``.
     """
 
     _scope_name = "attention"
 
-    def __init__(self, query_layer: Any, memory: Any, probability_fn: Callable,
-                 memory_sequence_length: Any = None, memory_layer: Any = None,
-                 check_inner_dims_defined: bool = True, score_mask_value: Any = None,
-                 custom_key_value_fn: Optional[Callable] = None, name: Optional[str] = None):
-        for arg, layer in (("query_layer", query_layer), ("memory_layer", memory_layer)):
-            if layer is not None and not callable(layer):
-                raise TypeError(f"{arg} is not a Layer: {type(layer).__name__}")
-        self._query_layer = query_layer
-        self._memory_layer = memory_layer
-        self.dtype = memory_layer.dtype
-        if not callable(probability_fn):
-            raise TypeError("probability_fn must be callable, saw type: "
-                            f"{type(probability_fn).__name__}")
+    def _set_memory(self, memory: Any, memory_sequence_length: Any, probability_fn: Callable,
+                    score_mask_value: Any, check_inner_dims_defined: bool = True,
+                    custom_key_value_fn: Optional[Callable] = None) -> None:
+        """``values`` (the masked memory), ``keys = memory_layer(values)``, the
+        batch size, ``alignments_size`` and the masked ``probability_fn``."""
         if score_mask_value is None:
             score_mask_value = tf.as_dtype(self.dtype).as_numpy_dtype(-np.inf)
         self._memory_sequence_length = memory_sequence_length
         self._probability_fn = lambda score, prev: probability_fn(
             mask_score(score, memory_sequence_length, score_mask_value), prev)
-        with tf.name_scope(name or "BaseAttentionMechanismInit"):
-            self._values = prepare_memory(memory, memory_sequence_length,
-                                          check_inner_dims_defined=check_inner_dims_defined)
-            self._keys = self.memory_layer(self._values) if self.memory_layer else self._values
-            if custom_key_value_fn is not None:
-                self._keys, self._values = custom_key_value_fn(self._keys, self._values)
-            self._batch_size = static_or_dynamic(self._keys, 0)
-            self._alignments_size = static_or_dynamic(self._keys, 1)
+        self._values = prepare_memory(memory, memory_sequence_length,
+                                      check_inner_dims_defined=check_inner_dims_defined)
+        self._keys = self.memory_layer(self._values) if self.memory_layer else self._values
+        if custom_key_value_fn is not None:
+            self._keys, self._values = custom_key_value_fn(self._keys, self._values)
+        self._batch_size = static_or_dynamic(self._keys, 0)
+        self._alignments_size = static_or_dynamic(self._keys, 1)
 
-    memory_layer = property(lambda self: self._memory_layer)
-    query_layer = property(lambda self: self._query_layer)
     values = property(lambda self: self._values)
     keys = property(lambda self: self._keys)
     batch_size = property(lambda self: self._batch_size)
@@ -264,8 +256,7 @@ class _BaseAttentionMechanism(AttentionMechanism):
     def initial_state(self, batch_size: Any, dtype: Any) -> tf.Tensor:
         return self.initial_alignments(batch_size, dtype)
 
-    # -- calling -------------------------------------------------------------
-    def __call__(self, query: Any, state: Any) -> tuple:
+    def _attend(self, query: Any, state: Any) -> tuple:
         """``(alignments, next_state)`` for ``query`` ``[batch, depth]``;
         ``state`` is the previous alignments."""
         with self._attention_scope():
@@ -273,18 +264,63 @@ class _BaseAttentionMechanism(AttentionMechanism):
         alignments = self._probability_fn(score, state)
         return alignments, alignments
 
+    def _score(self, query: tf.Tensor) -> tf.Tensor:
+        raise NotImplementedError
+
+
+class _BaseAttentionMechanism(MechanismBase):
+    """TF1 mode: the memory is given at construction; variables come from
+    ``get_variable`` in ``variable_scope(None, default_name=_scope_name)``,
+    opened at every call."""
+
+    def __init__(self, query_layer: Any, memory: Any, probability_fn: Callable,
+                 memory_sequence_length: Any = None, memory_layer: Any = None,
+                 check_inner_dims_defined: bool = True, score_mask_value: Any = None,
+                 custom_key_value_fn: Optional[Callable] = None, name: Optional[str] = None):
+        for arg, layer in (("query_layer", query_layer), ("memory_layer", memory_layer)):
+            if layer is not None and not callable(layer):
+                raise TypeError(f"{arg} is not a Layer: {type(layer).__name__}")
+        self._query_layer = query_layer
+        self._memory_layer = memory_layer
+        self.dtype = memory_layer.dtype
+        if not callable(probability_fn):
+            raise TypeError("probability_fn must be callable, saw type: "
+                            f"{type(probability_fn).__name__}")
+        with tf.name_scope(name or "BaseAttentionMechanismInit"):
+            self._set_memory(memory, memory_sequence_length, probability_fn, score_mask_value,
+                             check_inner_dims_defined, custom_key_value_fn)
+
+    memory_layer = property(lambda self: self._memory_layer)
+    query_layer = property(lambda self: self._query_layer)
+
+    def __call__(self, query: Any, state: Any) -> tuple:
+        """``(alignments, next_state)``; ``state`` is the previous alignments."""
+        return self._attend(query, state)
+
     def _attention_scope(self):
         return _vs.variable_scope(None, default_name=self._scope_name)
 
     def _weight(self, name: str, shape: Any, dtype: Any, initializer: Any = None) -> Any:
         return _vs.get_variable(name, shape=shape, dtype=dtype, initializer=initializer)
 
-    def _score(self, query: tf.Tensor) -> tf.Tensor:
-        raise NotImplementedError
+
+# --------------------------------------------------------------------------- scores
+def softmax_or(probability_fn: Optional[Callable]) -> Callable:
+    """``(score, previous alignments) -> probability_fn(score)`` (softmax by default)."""
+    fn = tf.nn.softmax if probability_fn is None else probability_fn
+    return lambda score, _: fn(score)
 
 
-class _LuongScore:
-    """Luong's score with the optional scale ``attention_g``."""
+def monotonic_fn(sigmoid_noise: float, mode: str, seed: Optional[int]) -> Callable:
+    """The monotonic mechanisms' ``probability_fn``."""
+    return functools.partial(_monotonic_probability_fn, sigmoid_noise=sigmoid_noise, mode=mode,
+                             seed=seed)
+
+
+class LuongScore:
+    """Luong's score, scaled by the scalar ``attention_g`` (1.0) with ``scale``."""
+
+    _scope_name = "luong_attention"
 
     def _luong(self, query: tf.Tensor) -> tf.Tensor:
         attention_g = None
@@ -293,9 +329,16 @@ class _LuongScore:
                                        tf.compat.v1.ones_initializer())
         return luong_score(query, self._keys, attention_g)
 
+    def _score(self, query: tf.Tensor) -> tf.Tensor:
+        return self._luong(query)
 
-class _BahdanauScore:
-    """Bahdanau's score with its query layer and the ``normalize`` variables."""
+
+class BahdanauScore:
+    """Bahdanau's score: ``query_layer``, ``attention_v`` (glorot) and, with
+    ``normalize``, ``attention_g`` (``sqrt(1/num_units)``) and ``attention_b``
+    (zeros)."""
+
+    _scope_name = "bahdanau_attention"
 
     def _bahdanau(self, query: tf.Tensor) -> tuple:
         processed = self.query_layer(query) if self.query_layer else query
@@ -310,13 +353,41 @@ class _BahdanauScore:
         return bahdanau_score(processed, self._keys, attention_v, attention_g, attention_b), \
             processed
 
-
-def _softmax_or(probability_fn: Optional[Callable]) -> Callable:
-    fn = tf.nn.softmax if probability_fn is None else probability_fn
-    return lambda score, _: fn(score)
+    def _score(self, query: tf.Tensor) -> tf.Tensor:
+        return self._bahdanau(query)[0]
 
 
-class LuongAttention(_LuongScore, _BaseAttentionMechanism):
+class _Monotonic:
+    """Monotonic mechanisms: a scalar ``attention_score_bias`` added to the
+    score; the initial alignment is one-hot on the first memory entry."""
+
+    def initial_alignments(self, batch_size: Any, dtype: Any) -> tf.Tensor:
+        """One-hot ``[batch_size, max_time]`` on entry 0."""
+        return tf.one_hot(tf.zeros((batch_size,), dtype=tf.int32), self._alignments_size,
+                          dtype=dtype)
+
+    def _score_bias(self, dtype: Any) -> Any:
+        """The scalar ``attention_score_bias`` (initial value ``score_bias_init``)."""
+        return self._weight("attention_score_bias", None, dtype, self._score_bias_init)
+
+
+class LuongMonotonicScore(_Monotonic, LuongScore):
+    _scope_name = "luong_monotonic_attention"
+
+    def _score(self, query: tf.Tensor) -> tf.Tensor:
+        return self._luong(query) + self._score_bias(query.dtype)
+
+
+class BahdanauMonotonicScore(_Monotonic, BahdanauScore):
+    _scope_name = "bahdanau_monotonic_attention"
+
+    def _score(self, query: tf.Tensor) -> tf.Tensor:
+        score, processed = self._bahdanau(query)
+        return score + self._score_bias(processed.dtype)
+
+
+# --------------------------------------------------------------------------- TF1 classes
+class LuongAttention(LuongScore, _BaseAttentionMechanism):
     """Multiplicative attention (Luong et al. 2015); the keys are the memory
     projected by ``memory_layer`` to ``num_units`` (must equal the query depth).
 
@@ -332,8 +403,6 @@ class LuongAttention(_LuongScore, _BaseAttentionMechanism):
       name: name scope of the setup ops.
     """
 
-    _scope_name = "luong_attention"
-
     def __init__(self, num_units: int, memory: Any, memory_sequence_length: Any = None,
                  scale: bool = False, probability_fn: Optional[Callable] = None,
                  score_mask_value: Any = None, dtype: Any = None,
@@ -341,7 +410,7 @@ class LuongAttention(_LuongScore, _BaseAttentionMechanism):
         dtype = dtype or tf.float32
         super().__init__(query_layer=None,
                          memory_layer=Dense(num_units, name="memory_layer", dtype=dtype),
-                         memory=memory, probability_fn=_softmax_or(probability_fn),
+                         memory=memory, probability_fn=softmax_or(probability_fn),
                          memory_sequence_length=memory_sequence_length,
                          score_mask_value=score_mask_value,
                          custom_key_value_fn=custom_key_value_fn, name=name)
@@ -349,16 +418,11 @@ class LuongAttention(_LuongScore, _BaseAttentionMechanism):
         self._scale = scale
         self._name = name
 
-    def _score(self, query: tf.Tensor) -> tf.Tensor:
-        return self._luong(query)
 
-
-class BahdanauAttention(_BahdanauScore, _BaseAttentionMechanism):
+class BahdanauAttention(BahdanauScore, _BaseAttentionMechanism):
     """Additive attention (Bahdanau et al. 2015), optionally weight-normalized
     (Salimans & Kingma 2016) with ``normalize=True``. Same arguments as
     ``LuongAttention`` with ``normalize`` instead of ``scale``."""
-
-    _scope_name = "bahdanau_attention"
 
     def __init__(self, num_units: int, memory: Any, memory_sequence_length: Any = None,
                  normalize: bool = False, probability_fn: Optional[Callable] = None,
@@ -368,7 +432,7 @@ class BahdanauAttention(_BahdanauScore, _BaseAttentionMechanism):
         dtype = dtype or tf.float32
         super().__init__(query_layer=Dense(num_units, name="query_layer", dtype=dtype),
                          memory_layer=Dense(num_units, name="memory_layer", dtype=dtype),
-                         memory=memory, probability_fn=_softmax_or(probability_fn),
+                         memory=memory, probability_fn=softmax_or(probability_fn),
                          custom_key_value_fn=custom_key_value_fn,
                          memory_sequence_length=memory_sequence_length,
                          score_mask_value=score_mask_value, name=name)
@@ -376,35 +440,12 @@ class BahdanauAttention(_BahdanauScore, _BaseAttentionMechanism):
         self._normalize = normalize
         self._name = name
 
-    def _score(self, query: tf.Tensor) -> tf.Tensor:
-        return self._bahdanau(query)[0]
 
-
-class _BaseMonotonicAttentionMechanism(_BaseAttentionMechanism):
-    """Monotonic mechanisms start from all attention on the first memory entry."""
-
-    def initial_alignments(self, batch_size: Any, dtype: Any) -> tf.Tensor:
-        """One-hot ``[batch_size, max_time]`` on entry 0."""
-        return tf.one_hot(tf.zeros((batch_size,), dtype=tf.int32), self._alignments_size,
-                          dtype=dtype)
-
-    def _score_bias(self, dtype: Any) -> Any:
-        """The scalar ``attention_score_bias`` (initial value ``score_bias_init``)."""
-        return self._weight("attention_score_bias", None, dtype, self._score_bias_init)
-
-
-def _monotonic_fn(sigmoid_noise: float, mode: str, seed: Optional[int]) -> Callable:
-    return functools.partial(_monotonic_probability_fn, sigmoid_noise=sigmoid_noise, mode=mode,
-                             seed=seed)
-
-
-class BahdanauMonotonicAttention(_BahdanauScore, _BaseMonotonicAttentionMechanism):
+class BahdanauMonotonicAttention(BahdanauMonotonicScore, _BaseAttentionMechanism):
     """Bahdanau score plus a learned scalar bias ``attention_score_bias``,
     turned into a monotonic alignment by :func:`monotonic_attention`
     (``sigmoid_noise`` > 0 adds Gaussian noise to the scores, ``seed``
     ``sigmoid_noise_seed``)."""
-
-    _scope_name = "bahdanau_monotonic_attention"
 
     def __init__(self, num_units: int, memory: Any, memory_sequence_length: Any = None,
                  normalize: bool = False, score_mask_value: Any = None,
@@ -415,7 +456,7 @@ class BahdanauMonotonicAttention(_BahdanauScore, _BaseMonotonicAttentionMechanis
         super().__init__(query_layer=Dense(num_units, name="query_layer", dtype=dtype),
                          memory_layer=Dense(num_units, name="memory_layer", dtype=dtype),
                          memory=memory,
-                         probability_fn=_monotonic_fn(sigmoid_noise, mode, sigmoid_noise_seed),
+                         probability_fn=monotonic_fn(sigmoid_noise, mode, sigmoid_noise_seed),
                          memory_sequence_length=memory_sequence_length,
                          score_mask_value=score_mask_value, name=name)
         self._num_units = num_units
@@ -423,16 +464,10 @@ class BahdanauMonotonicAttention(_BahdanauScore, _BaseMonotonicAttentionMechanis
         self._name = name
         self._score_bias_init = score_bias_init
 
-    def _score(self, query: tf.Tensor) -> tf.Tensor:
-        score, processed = self._bahdanau(query)
-        return score + self._score_bias(processed.dtype)
 
-
-class LuongMonotonicAttention(_LuongScore, _BaseMonotonicAttentionMechanism):
+class LuongMonotonicAttention(LuongMonotonicScore, _BaseAttentionMechanism):
     """Luong score plus a learned scalar bias, made monotonic (see
     ``BahdanauMonotonicAttention``)."""
-
-    _scope_name = "luong_monotonic_attention"
 
     def __init__(self, num_units: int, memory: Any, memory_sequence_length: Any = None,
                  scale: bool = False, score_mask_value: Any = None, sigmoid_noise: float = 0.,
@@ -443,14 +478,10 @@ class LuongMonotonicAttention(_LuongScore, _BaseMonotonicAttentionMechanism):
         super().__init__(query_layer=None,
                          memory_layer=Dense(num_units, name="memory_layer", dtype=dtype),
                          memory=memory,
-                         probability_fn=_monotonic_fn(sigmoid_noise, mode, sigmoid_noise_seed),
+                         probability_fn=monotonic_fn(sigmoid_noise, mode, sigmoid_noise_seed),
                          memory_sequence_length=memory_sequence_length,
                          score_mask_value=score_mask_value, name=name)
         self._num_units = num_units
         self._scale = scale
         self._score_bias_init = score_bias_init
         self._name = name
-
-    def _score(self, query: tf.Tensor) -> tf.Tensor:
-        return self._luong(query) + self._score_bias(query.dtype)
-

@@ -26,6 +26,7 @@ call, ``_1``, ``_2`` ... for more mechanisms) and
 from __future__ import annotations
 
 import collections
+import inspect
 from typing import Any, Callable, Optional, Sequence, Union
 
 import numpy as np
@@ -107,53 +108,30 @@ _CALL_MSG = ("Non-matching batch sizes between the memory (encoder output) and t
              "multiple=beam_width.")
 
 
-class AttentionWrapper:
-    """Wraps ``cell`` with attention (see the module docstring for the step).
+class AttentionWrapperBase:
+    """The wrapper's configuration, sizes, zero state and step, shared by the
+    TF1 cell below and the Keras layer ``tfshare.seq2seq.layers.AttentionWrapper``.
 
-    Args:
-      cell: the RNN cell to wrap.
-      attention_mechanism: an ``AttentionMechanism`` or a list of them (then
-        ``alignments``/``attention_state``/``alignment_history`` are tuples).
-      attention_layer_size: int (or one per mechanism): project
-        ``[cell_output, context]`` with a bias-free ``attention_layer`` of this
-        width; else the attention is the context itself.
-      alignment_history: keep every step's alignments in the state
-        (``TensorArray``).
-      cell_input_fn: ``(inputs, attention) -> cell inputs``.
-      output_attention: output the attention (Luong style) or the cell output
-        (Bahdanau style).
-      initial_cell_state: the cell state ``zero_state`` returns.
-      name: variable scope base name (default ``attention_wrapper``).
-      attention_layer: a layer (or one per mechanism) instead of
-        ``attention_layer_size``.
-      attention_fn: ``(mechanism, cell_output, attention_state,
-        attention_layer) -> (attention, alignments, next_attention_state)``.
-      dtype: accepted for compatibility.
-
-    Raises:
-      TypeError: a non-cell, non-mechanism or non-callable argument.
-      ValueError: both ``attention_layer_size`` and ``attention_layer``, or a
-        count that does not match the mechanisms (TF1's texts).
+    Subclasses supply ``_make_attention_layer(size, mechanism)`` (the bias-free
+    ``attention_layer`` for ``attention_layer_size``) and
+    ``_time_zeros(batch_size)`` (the initial ``time``).
     """
 
-    def __init__(self, cell: Any, attention_mechanism: Union[AttentionMechanism, Sequence[Any]],
-                 attention_layer_size: Any = None, alignment_history: bool = False,
-                 cell_input_fn: Optional[Callable] = None, output_attention: bool = True,
-                 initial_cell_state: Any = None, name: Optional[str] = None,
-                 attention_layer: Any = None, attention_fn: Optional[Callable] = None,
-                 dtype: Any = None):
-        del dtype
+    def _configure(self, cell: Any, attention_mechanism: Any, attention_layer_size: Any,
+                   alignment_history: bool, cell_input_fn: Optional[Callable],
+                   output_attention: bool, initial_cell_state: Any, name: Optional[str],
+                   attention_layer: Any, attention_fn: Optional[Callable]) -> None:
         _rnn_core.assert_like_rnncell("cell", cell)
         self._base_name = name or "attention_wrapper"
-        self._scope = None
         mechanisms = self._check_mechanisms(attention_mechanism)
         if cell_input_fn is None:
-            cell_input_fn = lambda inputs, attention: tf.concat([inputs, attention], -1)  # noqa
+            cell_input_fn = _concat_inputs
         elif not callable(cell_input_fn):
             raise TypeError("cell_input_fn must be callable, saw type: "
                             f"{type(cell_input_fn).__name__}")
         if attention_layer_size is not None and attention_layer is not None:
             raise ValueError("Only one of attention_layer_size and attention_layer should be set")
+        self._attention_layer_sizes = None
         if attention_layer_size is not None:
             sizes = tuple(attention_layer_size if isinstance(attention_layer_size, (list, tuple))
                           else (attention_layer_size,))
@@ -162,9 +140,9 @@ class AttentionWrapper:
                     "If provided, attention_layer_size must contain exactly one integer per "
                     f"attention_mechanism, saw: {len(sizes)} vs {len(mechanisms)}")
             self._attention_layers = tuple(
-                Dense(size, name="attention_layer", dtype=m.dtype)
-                for size, m in zip(sizes, mechanisms))
-            self._attention_layer_size = sum(sizes)
+                self._make_attention_layer(size, "attention_layer" + (f"_{i}" if i else ""), m)
+                for i, (size, m) in enumerate(zip(sizes, mechanisms)))
+            self._attention_layer_sizes = sizes
         elif attention_layer is not None:
             layers = tuple(attention_layer if isinstance(attention_layer, (list, tuple))
                            else (attention_layer,))
@@ -173,12 +151,8 @@ class AttentionWrapper:
                     "If provided, attention_layer must contain exactly one layer per "
                     f"attention_mechanism, saw: {len(layers)} vs {len(mechanisms)}")
             self._attention_layers = layers
-            self._attention_layer_size = sum(
-                layer_output_depth(layer, cell.output_size + static_axis(m.values, -1))
-                for layer, m in zip(layers, mechanisms))
         else:
             self._attention_layers = None
-            self._attention_layer_size = sum(static_axis(m.values, -1) for m in mechanisms)
         self._attention_fn = attention_fn or compute_attention
         self._cell = cell
         self._attention_mechanisms = mechanisms
@@ -196,6 +170,12 @@ class AttentionWrapper:
                     self._initial_cell_state = nest.map_structure(
                         lambda s: tf.identity(s, name="check_initial_cell_state"),
                         initial_cell_state)
+
+    def _make_attention_layer(self, size: int, name: str, mechanism: Any) -> Any:
+        raise NotImplementedError
+
+    def _time_zeros(self, batch_size: Any) -> tf.Tensor:
+        return tf.zeros([], dtype=tf.int32)
 
     def _check_mechanisms(self, attention_mechanism: Any) -> tuple:
         if isinstance(attention_mechanism, (list, tuple)):
@@ -222,6 +202,15 @@ class AttentionWrapper:
 
     # -- sizes ----------------------------------------------------------------
     @property
+    def _attention_layer_size(self) -> Any:
+        if self._attention_layer_sizes is not None:
+            return sum(self._attention_layer_sizes)
+        if self._attention_layers is not None:
+            return sum(layer_output_depth(layer, self._cell.output_size + static_axis(m.values, -1))
+                       for layer, m in zip(self._attention_layers, self._attention_mechanisms))
+        return sum(static_axis(m.values, -1) for m in self._attention_mechanisms)
+
+    @property
     def output_size(self) -> Any:
         return self._attention_layer_size if self._output_attention else self._cell.output_size
 
@@ -247,10 +236,8 @@ class AttentionWrapper:
         with tf.name_scope(type(self).__name__ + "ZeroState"):
             if self._initial_cell_state is not None:
                 cell_state = self._initial_cell_state
-            elif getattr(self._cell, "get_initial_state", None) is not None:
-                cell_state = self._cell.get_initial_state(batch_size=batch_size, dtype=dtype)
             else:
-                cell_state = self._cell.zero_state(batch_size, dtype)
+                cell_state = _cell_zero_state(self._cell, batch_size, dtype)
             checks = self._batch_size_checks(
                 batch_size, f"When calling zero_state of AttentionWrapper {self._base_name}: "
                 + _ZERO_MSG)
@@ -261,7 +248,7 @@ class AttentionWrapper:
                                   for m in self._attention_mechanisms]
             return AttentionWrapperState(
                 cell_state=cell_state,
-                time=tf.zeros([], dtype=tf.int32),
+                time=self._time_zeros(batch_size),
                 attention=zero_state_tensors(self._attention_layer_size, batch_size, dtype),
                 alignments=self._item_or_tuple(initial_alignments),
                 attention_state=self._item_or_tuple(
@@ -270,30 +257,9 @@ class AttentionWrapper:
                     tf.TensorArray(dtype, size=0, dynamic_size=True, element_shape=a.shape)
                     if self._alignment_history else () for a in initial_alignments))
 
-    def get_initial_state(self, inputs: Any = None, batch_size: Any = None,
-                          dtype: Any = None) -> AttentionWrapperState:
-        """``zero_state(batch_size, dtype)`` (from ``inputs`` when given)."""
-        if inputs is not None:
-            inputs = tf.convert_to_tensor(inputs)
-            batch_size = static_or_dynamic(inputs, 0)
-            dtype = inputs.dtype
-        return self.zero_state(batch_size, dtype)
-
-    # -- calling --------------------------------------------------------------
-    def __call__(self, inputs: Any, state: Any, scope: Any = None) -> tuple:
-        """``(output, next_state)`` for one step, in the wrapper's variable scope."""
-        if self._scope is None:
-            ctx = _vs.variable_scope(scope) if scope is not None \
-                else _vs.variable_scope(None, default_name=self._base_name)
-        else:
-            ctx = _vs.variable_scope(self._scope, reuse=True)
-        with ctx as vs:
-            if self._scope is None:
-                self._scope = vs
-            return self.call(inputs, state)
-
-    def call(self, inputs: Any, state: Any) -> tuple:
-        """The step inside the wrapper's scope (see the module docstring).
+    # -- one step ---------------------------------------------------------------
+    def _attention_step(self, inputs: Any, state: Any) -> tuple:
+        """``(output, next_state)`` (see the module docstring).
 
         Raises:
           TypeError: ``state`` is not an ``AttentionWrapperState``.
@@ -330,6 +296,97 @@ class AttentionWrapper:
             alignments=self._item_or_tuple(alignments_all),
             alignment_history=self._item_or_tuple(histories))
         return (attention if self._output_attention else cell_output), next_state
+
+
+def _cell_zero_state(cell: Any, batch_size: Any, dtype: Any) -> Any:
+    """The wrapped cell's initial state: TF1's ``get_initial_state(batch_size=,
+    dtype=)`` or ``zero_state``, or Keras 3's ``get_initial_state(batch_size)``."""
+    get = getattr(cell, "get_initial_state", None)
+    if get is None:
+        return cell.zero_state(batch_size, dtype)
+    try:
+        takes_dtype = "dtype" in inspect.signature(get).parameters
+    except (TypeError, ValueError):
+        takes_dtype = True
+    if takes_dtype:
+        return get(batch_size=batch_size, dtype=dtype)
+    return nest.map_structure(lambda s: tf.cast(s, dtype), get(batch_size=batch_size))
+
+
+def _concat_inputs(inputs: Any, attention: Any) -> tf.Tensor:
+    """The default ``cell_input_fn``: ``concat([inputs, attention], -1)``."""
+    return tf.concat([inputs, attention], -1)
+
+
+class AttentionWrapper(AttentionWrapperBase):
+    """Wraps ``cell`` with attention (see the module docstring for the step).
+
+    Args:
+      cell: the RNN cell to wrap.
+      attention_mechanism: an ``AttentionMechanism`` or a list of them (then
+        ``alignments``/``attention_state``/``alignment_history`` are tuples).
+      attention_layer_size: int (or one per mechanism): project
+        ``[cell_output, context]`` with a bias-free ``attention_layer`` of this
+        width; else the attention is the context itself.
+      alignment_history: keep every step's alignments in the state
+        (``TensorArray``).
+      cell_input_fn: ``(inputs, attention) -> cell inputs``.
+      output_attention: output the attention (Luong style) or the cell output
+        (Bahdanau style).
+      initial_cell_state: the cell state ``zero_state`` returns.
+      name: variable scope base name (default ``attention_wrapper``).
+      attention_layer: a layer (or one per mechanism) instead of
+        ``attention_layer_size``.
+      attention_fn: ``(mechanism, cell_output, attention_state,
+        attention_layer) -> (attention, alignments, next_attention_state)``.
+      dtype: accepted for compatibility.
+
+    Raises:
+      TypeError: a non-cell, non-mechanism or non-callable argument.
+      ValueError: both ``attention_layer_size`` and ``attention_layer``, or a
+        count that does not match the mechanisms (TF1's texts).
+    """
+
+    def __init__(self, cell: Any, attention_mechanism: Union[AttentionMechanism, Sequence[Any]],
+                 attention_layer_size: Any = None, alignment_history: bool = False,
+                 cell_input_fn: Optional[Callable] = None, output_attention: bool = True,
+                 initial_cell_state: Any = None, name: Optional[str] = None,
+                 attention_layer: Any = None, attention_fn: Optional[Callable] = None,
+                 dtype: Any = None):
+        del dtype
+        self._scope = None
+        self._configure(cell, attention_mechanism, attention_layer_size, alignment_history,
+                        cell_input_fn, output_attention, initial_cell_state, name,
+                        attention_layer, attention_fn)
+
+    def _make_attention_layer(self, size: int, name: str, mechanism: Any) -> Any:
+        # TF1 names them all "attention_layer"; the scope counter adds _1, _2 ...
+        return Dense(size, name="attention_layer", dtype=mechanism.dtype)
+
+    def get_initial_state(self, inputs: Any = None, batch_size: Any = None,
+                          dtype: Any = None) -> AttentionWrapperState:
+        """``zero_state(batch_size, dtype)`` (from ``inputs`` when given)."""
+        if inputs is not None:
+            inputs = tf.convert_to_tensor(inputs)
+            batch_size = static_or_dynamic(inputs, 0)
+            dtype = inputs.dtype
+        return self.zero_state(batch_size, dtype)
+
+    def __call__(self, inputs: Any, state: Any, scope: Any = None) -> tuple:
+        """``(output, next_state)`` for one step, in the wrapper's variable scope."""
+        if self._scope is None:
+            ctx = _vs.variable_scope(scope) if scope is not None \
+                else _vs.variable_scope(None, default_name=self._base_name)
+        else:
+            ctx = _vs.variable_scope(self._scope, reuse=True)
+        with ctx as vs:
+            if self._scope is None:
+                self._scope = vs
+            return self.call(inputs, state)
+
+    def call(self, inputs: Any, state: Any) -> tuple:
+        """The step inside the wrapper's scope (see the module docstring)."""
+        return self._attention_step(inputs, state)
 
     # -- variables ---------------------------------------------------------------
     @property
