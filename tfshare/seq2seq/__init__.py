@@ -24,7 +24,7 @@ from tfshare.seq2seq.attention_wrapper import AttentionWrapper, AttentionWrapper
 from tfshare.seq2seq.beam_search import (BeamSearchDecoder, BeamSearchDecoderOutput,
                                          BeamSearchDecoderState, FinalBeamSearchDecoderOutput,
                                          gather_tree, tile_batch)
-from tfshare.seq2seq import crf, legacy  # noqa: F401
+from tfshare.seq2seq import crf, layers, legacy  # noqa: F401
 
 __all__ = [
     "AttentionMechanism",
