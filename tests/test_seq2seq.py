@@ -3,9 +3,10 @@
 Every case of ``tests/fixtures/make_seq2seq_fixtures.py`` (decoders, helpers,
 attention, beam search, ``sequence_loss``) runs on ``tfshare.compat.v1`` in
 graph mode (``[None, ...]`` placeholders), in eager mode, and after
-``tf.disable_v2_behavior()`` in a subprocess: outputs, gradients, variable
-names and shapes, beams (``predicted_ids``, ``parent_ids``, scores) and error
-texts must equal TF 1.15's.
+``tf.disable_v2_behavior()`` in a subprocess: outputs, variable names and
+shapes, beams (``predicted_ids``, ``parent_ids``, scores), error texts and
+gradients (eager mode; graph mode for ``GRAPH_GRADIENT_CASES``) must equal
+TF 1.15's.
 """
 import numpy as np
 import pytest
@@ -29,8 +30,10 @@ def golden(tmp_path_factory):
 @pytest.mark.parametrize("mode", ["graph", "eager"])
 @pytest.mark.parametrize("case", CASES)
 def test_case_matches_tf115(golden, case, mode):
-    out = fx.run_on_tfshare(MODULE, [case], eager=mode == "eager")
-    fx.check_case(golden, out, case, eager=mode == "eager")
+    eager = mode == "eager"
+    grads = eager or case in fx.GRAPH_GRADIENT_CASES[MODULE]
+    out = fx.run_on_tfshare(MODULE, [case], eager=eager, grads=grads)
+    fx.check_case(golden, out, case, eager=eager, grads=grads)
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -66,6 +69,7 @@ def test_clone_rejects_another_shape():
                                              r"got \(2, 4\)"):
             state.clone(attention=tf.zeros([2, 4]))
         assert state.clone(time=tf.constant(3)).time.shape == ()
+    tfc.reset_default_graph()  # eager mode: a fresh variable store
     state = s2s.AttentionWrapper(tfc.nn.rnn_cell.LSTMCell(4), s2s.LuongAttention(
         4, tf.zeros([3, 5, 6]))).zero_state(3, tf.float32)
     with pytest.raises(ValueError, match="expected to be same as the one to clone"):
@@ -73,6 +77,7 @@ def test_clone_rejects_another_shape():
 
 
 def test_luong_depth_mismatch_names_the_num_units():
+    tfc.reset_default_graph()
     mech = s2s.LuongAttention(4, tf.zeros([2, 3, 5]))
     with pytest.raises(ValueError, match="Perhaps you need to set num_units to the keys' "
                                          r"dimension \(4\)"):
