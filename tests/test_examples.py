@@ -137,3 +137,23 @@ def test_migrate_char_rnn(tmp_path):
                      r"char_rnn/rnn/multi_rnn_cell/cell_1/basic_lstm_cell/kernel", out)
     assert "same text: True" in out
     assert number(r"max \|p_tf1 - p_keras\| over \d+ next-character distributions: ([0-9.e+-]+)", out) < 1e-5
+
+
+def test_nmt_attention(tmp_path):
+    out = run_example("nmt_attention.py", "--steps", "120", "--test-size", "100",
+                      "--ckpt-dir", str(tmp_path), cwd=tmp_path)
+    assert "restored nmt/decoder/attention_wrapper/bahdanau_attention/attention_v" in out
+    assert "same beams: True" in out
+    assert number(r"max \|logits_tf1 - logits_keras\| \(teacher forcing\): ([0-9.e+-]+)", out) < 1e-4
+    baseline = number(r"copy baseline sequence accuracy: ([0-9.]+)", out)
+    assert number(r"Keras beam search sequence accuracy: ([0-9.]+)", out) > baseline + 0.3
+
+
+def test_bilstm_crf(tmp_path):
+    out = run_example("bilstm_crf.py", "--steps", "60", "--test-size", "150",
+                      "--ckpt-dir", str(tmp_path), cwd=tmp_path)
+    assert "tagger/crf/transitions" in out and "0 missing" in out
+    assert "same tags: True" in out
+    assert number(r"max \|potentials_tf1 - potentials_keras\|: ([0-9.e+-]+)", out) < 1e-5
+    baseline = number(r"all-O baseline tag accuracy: ([0-9.]+)", out)
+    assert number(r"Keras tag accuracy: ([0-9.]+)", out) > baseline + 0.1
