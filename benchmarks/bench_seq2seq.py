@@ -7,7 +7,9 @@ as a migrated TF1 script does). Both build the same graphs and time
 ``Session.run``; the parent sends the requests round-robin (repetition 1 of
 every case in both workers, then repetition 2, ...), so both are timed under
 the same load, and prints medians and the ratio tfshare / TF 1.15 (< 1: tfshare
-is faster).
+is faster). A third worker runs tfshare after ``tf.disable_eager_execution()``
+only (TF 2 control flow ``while_v2`` and resource variables), the setup of a
+TF1 program that does not call ``disable_v2_behavior``.
 
 Cases (batch ``B``, memory length ``M``, decoder steps ``T``, units ``H``,
 vocabulary ``V``):
@@ -92,8 +94,11 @@ WORKER = r'''
 import json, sys, time
 backend, shape = sys.argv[1], json.loads(sys.argv[2])
 import tensorflow
-if backend == "tfshare":
-    tensorflow.compat.v1.disable_v2_behavior()
+if backend.startswith("tfshare"):
+    if backend == "tfshare":
+        tensorflow.compat.v1.disable_v2_behavior()
+    else:  # graph mode only: TF 2 control flow (while_v2) and resource variables
+        tensorflow.compat.v1.disable_eager_execution()
     import tfshare.compat.v1 as tf
 else:
     tf = tensorflow
@@ -160,7 +165,8 @@ def main(argv=None) -> dict:
     t0 = time.time()
     workers = [Worker("tf115", python115, shape,
                       _env(("PYTHONPATH", "TF2_BEHAVIOR", "TF_USE_LEGACY_KERAS"))),
-               Worker("tfshare", sys.executable, shape, _env(("TF_USE_LEGACY_KERAS",)))]
+               Worker("tfshare", sys.executable, shape, _env(("TF_USE_LEGACY_KERAS",))),
+               Worker("tfshare_v2", sys.executable, shape, _env(("TF_USE_LEGACY_KERAS",)))]
     times: dict = {(w.backend, c): [] for w in workers for c in CASES}
     for rep in range(reps):
         for case in CASES:
@@ -170,12 +176,15 @@ def main(argv=None) -> dict:
     for w in workers:
         w.close()
     results = {}
-    print(f"\n{'case':16s} {'TF 1.15 ms':>11s} {'tfshare ms':>11s} {'ratio':>7s}")
+    print(f"\n{'case':16s} {'TF 1.15 ms':>11s} {'tfshare ms':>11s} {'ratio':>7s}"
+          f" {'tfshare cf-v2 ms':>17s} {'ratio':>7s}")
     for case in CASES:
         tf1 = statistics.median(times[("tf115", case)]) * 1e3
         ours = statistics.median(times[("tfshare", case)]) * 1e3
-        results[case] = {"tf115_ms": tf1, "tfshare_ms": ours, "ratio": ours / tf1}
-        print(f"{case:16s} {tf1:11.2f} {ours:11.2f} {ours / tf1:7.2f}")
+        v2 = statistics.median(times[("tfshare_v2", case)]) * 1e3
+        results[case] = {"tf115_ms": tf1, "tfshare_ms": ours, "ratio": ours / tf1,
+                         "tfshare_cf_v2_ms": v2, "ratio_cf_v2": v2 / tf1}
+        print(f"{case:16s} {tf1:11.2f} {ours:11.2f} {ours / tf1:7.2f} {v2:17.2f} {v2 / tf1:7.2f}")
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"shape": shape, "reps": reps, "results": results}, f, indent=1)

@@ -434,11 +434,12 @@ def _beam_search_step(time: Any, logits: tf.Tensor, next_cell_state: Any,
     total_probs = tf.expand_dims(beam_state.log_probs, 2) + step_log_probs
 
     vocab_size = static_axis(logits, -1) or tf.shape(logits)[-1]
-    lengths_to_add = tf.one_hot(indices=tf.fill([batch_size, beam_width], end_token),
-                                depth=vocab_size, on_value=tf.constant(0, tf.int64),
-                                off_value=tf.constant(1, tf.int64), dtype=tf.int64)
-    lengths_to_add *= tf.expand_dims(tf.cast(not_finished, tf.int64), 2)
-    new_lengths = lengths_to_add + tf.expand_dims(lengths, 2)
+    # A candidate's length is its beam's length + 1, except for end_token and on
+    # finished beams. TF1 built these [batch, beam, vocab] lengths with one_hot and
+    # took the penalty's power of each; the two possible values per beam give the
+    # same numbers with [batch, beam] powers.
+    grows = tf.logical_and(tf.not_equal(tf.range(vocab_size), end_token),
+                           tf.expand_dims(not_finished, 2))
 
     accumulated_attention_probs = None
     attention_probs = get_attention_probs(next_cell_state, coverage_penalty_weight)
@@ -446,7 +447,7 @@ def _beam_search_step(time: Any, logits: tf.Tensor, next_cell_state: Any,
         attention_probs *= tf.expand_dims(tf.cast(not_finished, tf.float32), 2)
         accumulated_attention_probs = beam_state.accumulated_attention_probs + attention_probs
 
-    scores = _get_scores(log_probs=total_probs, sequence_lengths=new_lengths,
+    scores = _get_scores(log_probs=total_probs, lengths=lengths, grows=grows,
                          length_penalty_weight=length_penalty_weight,
                          coverage_penalty_weight=coverage_penalty_weight,
                          finished=previously_finished,
@@ -520,12 +521,18 @@ def get_attention_probs(next_cell_state: Any, coverage_penalty_weight: Any) -> A
     return tf.reduce_mean(tf.concat([tf.expand_dims(p, -1) for p in per_layer], -1), -1)
 
 
-def _get_scores(log_probs: tf.Tensor, sequence_lengths: tf.Tensor, length_penalty_weight: Any,
-                coverage_penalty_weight: Any, finished: tf.Tensor,
+def _get_scores(log_probs: tf.Tensor, lengths: tf.Tensor, grows: tf.Tensor,
+                length_penalty_weight: Any, coverage_penalty_weight: Any, finished: tf.Tensor,
                 accumulated_attention_probs: Any) -> tf.Tensor:
-    length_penalty = tf.cast(_length_penalty(sequence_lengths, length_penalty_weight),
-                             dtype=log_probs.dtype)
-    scores = log_probs / length_penalty
+    """``log_probs / lp(candidate length) (+ coverage penalty)``; a candidate's
+    length is ``lengths + 1`` where ``grows``, else ``lengths``."""
+    same = _length_penalty(lengths, length_penalty_weight)
+    if isinstance(same, float):  # no length penalty
+        scores = log_probs / tf.cast(same, log_probs.dtype)
+    else:
+        longer = _length_penalty(lengths + 1, length_penalty_weight)
+        penalty = tf.where(grows, tf.expand_dims(longer, 2), tf.expand_dims(same, 2))
+        scores = log_probs / tf.cast(penalty, log_probs.dtype)
     coverage_penalty_weight = tf.convert_to_tensor(coverage_penalty_weight,
                                                    name="coverage_penalty_weight")
     if coverage_penalty_weight.shape.rank != 0:
@@ -556,15 +563,12 @@ def _length_penalty(sequence_lengths: tf.Tensor, penalty_factor: Any) -> Any:
 
 
 def _mask_probs(probs: tf.Tensor, eos_token: tf.Tensor, finished: tf.Tensor) -> tf.Tensor:
-    """Finished beams may only emit ``eos_token``, at log-probability 0."""
-    vocab_size = tf.shape(probs)[2]
-    finished_row = tf.one_hot(eos_token, vocab_size, dtype=probs.dtype,
+    """Finished beams may only emit ``eos_token``, at log-probability 0 (every
+    other word: the dtype's lowest value)."""
+    finished_row = tf.one_hot(eos_token, tf.shape(probs)[2], dtype=probs.dtype,
                               on_value=tf.convert_to_tensor(0., dtype=probs.dtype),
                               off_value=probs.dtype.min)
-    finished_probs = tf.tile(tf.reshape(finished_row, [1, 1, -1]),
-                             tf.concat([tf.shape(finished), [1]], 0))
-    finished_mask = tf.tile(tf.expand_dims(finished, 2), [1, 1, vocab_size])
-    return tf.where(finished_mask, finished_probs, probs)
+    return tf.where(tf.expand_dims(finished, 2), finished_row, probs)
 
 
 def _maybe_tensor_gather_helper(gather_indices: tf.Tensor, gather_from: Any, batch_size: Any,
