@@ -134,17 +134,19 @@ class BidirectionalRNN(keras.layers.Layer):
 class KerasTagger(keras.Model):
     """The same tagger in Keras 3; weight paths are ``tagger/`` + the TF1 names."""
 
-    def __init__(self, embed, units):
+    def __init__(self, vocab, tags, embed, units):
         super().__init__(name="tagger")
-        self.embedding = WordTable(VOCAB, embed, name="embedding")
+        self.embedding = WordTable(vocab, embed, name="embedding")
         self.birnn = BidirectionalRNN(units, name="bidirectional_rnn")
-        self.potentials = keras.layers.Dense(len(TAGS), name="potentials")
-        self.crf = s2s_layers.CRF(len(TAGS), name="crf")
+        self.potentials = keras.layers.Dense(tags, name="potentials")
+        self.crf = s2s_layers.CRF(tags, name="crf")
 
-    def call(self, words, lengths):
+    def call(self, words, lengths, tags=None):
+        """``(potentials, Viterbi tags)``; with ``tags`` the CRF also adds its
+        negative log-likelihood to the model's losses (for ``fit``)."""
         mask = tf2.sequence_mask(lengths, tf2.shape(words)[1])
         potentials = self.potentials(self.birnn(self.embedding(words), mask))
-        return potentials, self.crf(potentials, lengths)
+        return potentials, self.crf(potentials, lengths, tags=tags)
 
 
 # --------------------------------------------------------------------------- evaluation
@@ -187,7 +189,7 @@ def main(argv=None):
     print(f"final training loss {loss:.4f}; TF1 variables: {', '.join(names)}")
 
     print("[2/4] build the Keras 3 tagger (tfshare cells, tfshare.seq2seq.layers.CRF)")
-    kmodel = KerasTagger(args.embed, args.units)
+    kmodel = KerasTagger(VOCAB, len(TAGS), args.embed, args.units)
     kmodel(words, lengths)
     for w in kmodel.weights:
         print(f"  {w.path:48s} {tuple(w.shape)}")

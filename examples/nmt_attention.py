@@ -162,15 +162,16 @@ class KerasNMT(keras.Model):
             return self.projection(outputs)
 
     def beam_search(self, src, src_len):
-        """``predicted_ids`` ``[batch, time, beam_width]`` (best beam first)."""
+        """``dynamic_decode``'s ``(FinalBeamSearchDecoderOutput, BeamSearchDecoderState)``;
+        ``predicted_ids`` is ``[batch, time, beam_width]``, best beam first."""
         s2s = tfshare.seq2seq
         init = self._encode(src, src_len, self.beam_width)
         decoder = s2s.BeamSearchDecoder(
             self.cell, lambda ids: self.embeddings.lookup("decoder", ids),
             tf2.fill([tf2.shape(src)[0]], START), END, init, self.beam_width,
             output_layer=self.projection, length_penalty_weight=0.6)
-        out, _, _ = s2s.dynamic_decode(decoder, maximum_iterations=self.max_iterations)
-        return out.predicted_ids
+        out, state, _ = s2s.dynamic_decode(decoder, maximum_iterations=self.max_iterations)
+        return out, state
 
 
 # --------------------------------------------------------------------------- evaluation
@@ -243,7 +244,7 @@ def main(argv=None):
         print(f"  restored {match.target:60s} <- {match.source}")
 
     print("[4/4] decode the test set with beam search in both")
-    keras_beams = np.asarray(kmodel.beam_search(*test[:2]))
+    keras_beams = np.asarray(kmodel.beam_search(*test[:2])[0].predicted_ids)
     logit_diff = float(np.abs(np.asarray(kmodel(*test[:3])) - tf1_logits).max())
     keras_accuracy = sequence_accuracy(sequences(keras_beams), test[0], test[1])
     for src, n, pred in list(zip(test[0], test[1], sequences(keras_beams)))[:3]:

@@ -10,6 +10,9 @@
   equals the TF1 wrapper with the same weights; masks, fitting,
   ``tf.train.Checkpoint``.
 """
+import os
+import sys
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -32,106 +35,23 @@ def golden(tmp_path_factory):
 
 
 # --------------------------------------------------------------------------- Keras models
-class Tables(keras.layers.Layer):
-    """Embedding tables as plain weights (TF1: ``get_variable(name, [rows, cols])``)."""
-
-    def __init__(self, shapes, **kwargs):
-        super().__init__(**kwargs)
-        self.shapes = shapes
-
-    def build(self, _=None):
-        for k, v in self.shapes.items():
-            setattr(self, k, self.add_weight(name=k, shape=v))
-
-    def lookup(self, table, ids):
-        if not self.built:
-            self.build()
-            self.built = True
-        return tf.nn.embedding_lookup(tf.convert_to_tensor(getattr(self, table)), ids)
+# The examples' Keras 3 models (weight paths: "<model>/" + the TF1 names); the
+# committed checkpoints are of the examples' TF1 architectures, smaller.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                "examples"))
+import bilstm_crf  # noqa: E402
+import nmt_attention  # noqa: E402
 
 
-class Encoder(keras.layers.Layer):
-    """TF1 ``dynamic_rnn`` in scope ``encoder``: ``encoder/rnn/lstm_cell/...``."""
-
-    def __init__(self, units, **kwargs):
-        super().__init__(**kwargs)
-        self.rnn = keras.layers.RNN(tfshare.LSTMCell(units), return_sequences=True,
-                                    return_state=True, zero_output_for_mask=True, name="rnn")
-
-    def call(self, x, lengths):
-        out, c, h = self.rnn(x, mask=tf.sequence_mask(lengths, tf.shape(x)[1]))
-        return out, tfshare.LSTMStateTuple(c, h)
+def keras_nmt():
+    c = CONFIG["nmt"]
+    assert (c["start"], c["end"]) == (nmt_attention.START, nmt_attention.END)
+    return nmt_attention.KerasNMT(c["vocab"], c["embed"], c["units"], c["beam"], c["max_len"])
 
 
-class KerasNMT(keras.Model):
-    """The translator of ``CHECKPOINT_PROGRAMS`` in Keras 3: weight paths are
-    ``nmt/`` + TF1's names."""
-
-    def __init__(self, c):
-        super().__init__(name="nmt")
-        self.c = c
-        self.embeddings = Tables({"encoder": (c["src_vocab"], c["embed"]),
-                                  "decoder": (c["tgt_vocab"], c["embed"])}, name="embeddings")
-        self.encoder = Encoder(c["units"], name="encoder")
-        self.mechanism = L.LuongAttention(c["units"], scale=True)
-        self.cell = L.AttentionWrapper(tfshare.LSTMCell(c["units"]), self.mechanism,
-                                       attention_layer_size=c["units"])
-        self.decoder = keras.layers.RNN(self.cell, return_sequences=True, name="decoder")
-        self.projection = keras.layers.Dense(c["tgt_vocab"], name="output_projection")
-
-    def _start(self, src, src_len, beam=1):
-        enc_out, enc_state = self.encoder(self.embeddings.lookup("encoder", src), src_len)
-        if beam > 1:
-            enc_out, src_len, enc_state = s2s.tile_batch((enc_out, src_len, enc_state), beam)
-        with keras.name_scope("decoder"):  # TF1 built the mechanism in scope "decoder"
-            self.mechanism.setup_memory(enc_out, src_len)
-        batch = tf.shape(src)[0] * beam
-        return self.cell.get_initial_state(batch_size=batch).clone(cell_state=enc_state)
-
-    def call(self, src, src_len, tgt_in):
-        init = self._start(src, src_len)
-        out = self.decoder(self.embeddings.lookup("decoder", tgt_in), initial_state=list(init))
-        with keras.name_scope("decoder"):
-            return self.projection(out)
-
-    def beam_search(self, src, src_len):
-        c = self.c
-        init = self._start(src, src_len, c["beam"])
-        decoder = s2s.BeamSearchDecoder(
-            self.cell, lambda ids: self.embeddings.lookup("decoder", ids),
-            tf.fill([tf.shape(src)[0]], c["start"]), c["end"], init, c["beam"],
-            output_layer=self.projection, length_penalty_weight=0.6)
-        out, state, _ = s2s.dynamic_decode(decoder, maximum_iterations=c["max_len"])
-        return out, state
-
-
-class BiRNN(keras.layers.Layer):
-    """TF1 ``bidirectional_dynamic_rnn``: ``bidirectional_rnn/fw|bw/lstm_cell/...``;
-    the backward RNN reads each sequence reversed within its length (mask)."""
-
-    def __init__(self, units, **kwargs):
-        super().__init__(**kwargs)
-        self.fw = keras.layers.RNN(tfshare.LSTMCell(units), return_sequences=True,
-                                   zero_output_for_mask=True, name="fw")
-        self.bw = keras.layers.RNN(tfshare.LSTMCell(units), return_sequences=True,
-                                   zero_output_for_mask=True, go_backwards=True, name="bw")
-
-    def call(self, x, mask):
-        return tf.concat([self.fw(x, mask=mask), tf.reverse(self.bw(x, mask=mask), [1])], -1)
-
-
-class KerasTagger(keras.Model):
-    def __init__(self, c):
-        super().__init__(name="tagger")
-        self.embedding = Tables({"words": (c["vocab"], c["embed"])}, name="embedding")
-        self.birnn = BiRNN(c["units"], name="bidirectional_rnn")
-        self.potentials = keras.layers.Dense(c["tags"], name="potentials")
-        self.crf = L.CRF(c["tags"], name="crf")
-
-    def call(self, words, lengths, tags=None):
-        mask = tf.sequence_mask(lengths, tf.shape(words)[1])
-        potentials = self.potentials(self.birnn(self.embedding.lookup("words", words), mask))
-        return potentials, self.crf(potentials, lengths, tags=tags)
+def keras_tagger():
+    c = CONFIG["tagger"]
+    return bilstm_crf.KerasTagger(c["vocab"], c["tags"], c["embed"], c["units"])
 
 
 # --------------------------------------------------------------------------- checkpoints
@@ -153,14 +73,13 @@ def test_tf115_checkpoints_restore_into_the_compat_programs(golden):
 
 
 def test_tf115_translator_checkpoint_restores_into_keras(golden):
-    c = CONFIG["nmt"]
-    model = KerasNMT(c)
+    model = keras_nmt()
     src, src_len = IN["nmt_src"], IN["nmt_src_len"]
     model(src, src_len, IN["nmt_tgt_in"])
     model.beam_search(src, src_len)  # builds nothing new
     names = sorted(w.path for w in model.weights)
     assert names == sorted("nmt/" + n[:-2] for n, _ in golden["json:nmt/vars"])
-    report = tfshare.restore(model, c["prefix"], assignment_map={"/": "nmt/"})
+    report = tfshare.restore(model, CONFIG["nmt"]["prefix"], assignment_map={"/": "nmt/"})
     assert len(report.restored) == len(names) and not report.missing
     _close(model(src, src_len, IN["nmt_tgt_in"]), golden["nmt/logits"])
     out, state = model.beam_search(src, src_len)
@@ -172,13 +91,12 @@ def test_tf115_translator_checkpoint_restores_into_keras(golden):
 
 
 def test_tf115_tagger_checkpoint_restores_into_keras(golden):
-    c = CONFIG["tagger"]
-    model = KerasTagger(c)
+    model = keras_tagger()
     words, lengths = IN["tag_words"], IN["tag_len"]
     model(words, lengths)
     assert sorted(w.path for w in model.weights) == sorted(
         "tagger/" + n[:-2] for n, _ in golden["json:tagger/vars"])
-    tfshare.restore(model, c["prefix"], assignment_map={"/": "tagger/"})
+    tfshare.restore(model, CONFIG["tagger"]["prefix"], assignment_map={"/": "tagger/"})
     potentials, decoded = model(words, lengths)
     _close(potentials, golden["tagger/potentials"])
     np.testing.assert_array_equal(decoded, golden["tagger/decoded"])
@@ -260,8 +178,7 @@ def test_keras_attention_cell_needs_its_memory_first():
 
 
 def test_keras_nmt_trains_with_fit_and_round_trips_its_weights(tmp_path):
-    c = CONFIG["nmt"]
-    model = KerasNMT(c)
+    model = keras_nmt()
 
     class Train(keras.Model):
         def __init__(self):
@@ -279,7 +196,7 @@ def test_keras_nmt_trains_with_fit_and_round_trips_its_weights(tmp_path):
     assert history.history["loss"][-1] < 0.7 * history.history["loss"][0]
     before = model(*data).numpy()
     model.save_weights(str(tmp_path / "nmt.weights.h5"))
-    twin = KerasNMT(c)
+    twin = keras_nmt()
     twin(*data)
     twin.load_weights(str(tmp_path / "nmt.weights.h5"))
     _close(twin(*data), before)
@@ -312,8 +229,7 @@ def test_tf_checkpoint_sees_the_attention_and_crf_weights(tmp_path):
 
 
 def test_crf_layer_loss_trains_a_keras_model():
-    c = CONFIG["tagger"]
-    model = KerasTagger(c)
+    model = keras_tagger()
     words, lengths, tags = IN["tag_words"], IN["tag_len"], IN["tag_tags"]
 
     class Train(keras.Model):

@@ -387,6 +387,13 @@ class BahdanauMonotonicScore(_Monotonic, BahdanauScore):
 
 
 # --------------------------------------------------------------------------- TF1 classes
+def _tf1_layers(num_units: int, dtype: Any, query: bool) -> dict:
+    """The bias-free ``query_layer`` (or None) and ``memory_layer`` of a TF1 mechanism."""
+    dtype = dtype or tf.float32
+    return dict(query_layer=Dense(num_units, name="query_layer", dtype=dtype) if query else None,
+                memory_layer=Dense(num_units, name="memory_layer", dtype=dtype))
+
+
 class LuongAttention(LuongScore, _BaseAttentionMechanism):
     """Multiplicative attention (Luong et al. 2015); the keys are the memory
     projected by ``memory_layer`` to ``num_units`` (must equal the query depth).
@@ -407,9 +414,7 @@ class LuongAttention(LuongScore, _BaseAttentionMechanism):
                  scale: bool = False, probability_fn: Optional[Callable] = None,
                  score_mask_value: Any = None, dtype: Any = None,
                  custom_key_value_fn: Optional[Callable] = None, name: str = "LuongAttention"):
-        dtype = dtype or tf.float32
-        super().__init__(query_layer=None,
-                         memory_layer=Dense(num_units, name="memory_layer", dtype=dtype),
+        super().__init__(**_tf1_layers(num_units, dtype, query=False),
                          memory=memory, probability_fn=softmax_or(probability_fn),
                          memory_sequence_length=memory_sequence_length,
                          score_mask_value=score_mask_value,
@@ -429,9 +434,7 @@ class BahdanauAttention(BahdanauScore, _BaseAttentionMechanism):
                  score_mask_value: Any = None, dtype: Any = None,
                  custom_key_value_fn: Optional[Callable] = None,
                  name: str = "BahdanauAttention"):
-        dtype = dtype or tf.float32
-        super().__init__(query_layer=Dense(num_units, name="query_layer", dtype=dtype),
-                         memory_layer=Dense(num_units, name="memory_layer", dtype=dtype),
+        super().__init__(**_tf1_layers(num_units, dtype, query=True),
                          memory=memory, probability_fn=softmax_or(probability_fn),
                          custom_key_value_fn=custom_key_value_fn,
                          memory_sequence_length=memory_sequence_length,
@@ -452,10 +455,7 @@ class BahdanauMonotonicAttention(BahdanauMonotonicScore, _BaseAttentionMechanism
                  sigmoid_noise: float = 0., sigmoid_noise_seed: Optional[int] = None,
                  score_bias_init: float = 0., mode: str = "parallel", dtype: Any = None,
                  name: str = "BahdanauMonotonicAttention"):
-        dtype = dtype or tf.float32
-        super().__init__(query_layer=Dense(num_units, name="query_layer", dtype=dtype),
-                         memory_layer=Dense(num_units, name="memory_layer", dtype=dtype),
-                         memory=memory,
+        super().__init__(**_tf1_layers(num_units, dtype, query=True), memory=memory,
                          probability_fn=monotonic_fn(sigmoid_noise, mode, sigmoid_noise_seed),
                          memory_sequence_length=memory_sequence_length,
                          score_mask_value=score_mask_value, name=name)
@@ -474,10 +474,7 @@ class LuongMonotonicAttention(LuongMonotonicScore, _BaseAttentionMechanism):
                  sigmoid_noise_seed: Optional[int] = None, score_bias_init: float = 0.,
                  mode: str = "parallel", dtype: Any = None,
                  name: str = "LuongMonotonicAttention"):
-        dtype = dtype or tf.float32
-        super().__init__(query_layer=None,
-                         memory_layer=Dense(num_units, name="memory_layer", dtype=dtype),
-                         memory=memory,
+        super().__init__(**_tf1_layers(num_units, dtype, query=False), memory=memory,
                          probability_fn=monotonic_fn(sigmoid_noise, mode, sigmoid_noise_seed),
                          memory_sequence_length=memory_sequence_length,
                          score_mask_value=score_mask_value, name=name)

@@ -209,14 +209,18 @@ class _CrfCell:
         return tf.zeros(tf.stack([batch_size, self.state_size]), dtype=dtype)
 
 
-class CrfForwardRnnCell(_CrfCell):
-    """One step of the forward algorithm: ``α' = x + logsumexp_i(α[i] + A[i, :])``
-    (output and state)."""
+class _TransitionCell(_CrfCell):
+    """A CRF cell over the transition matrix ``A`` ``[num_tags, num_tags]``."""
 
     def __init__(self, transition_params: Any):
         transition_params = tf.convert_to_tensor(transition_params)
         self._transition_params = tf.expand_dims(transition_params, 0)
         self._num_tags = static_axis(transition_params, 0)
+
+
+class CrfForwardRnnCell(_TransitionCell):
+    """One step of the forward algorithm: ``α' = x + logsumexp_i(α[i] + A[i, :])``
+    (output and state)."""
 
     def __call__(self, inputs: Any, state: Any, scope: Any = None) -> tuple:
         scores = tf.expand_dims(state, 2) + self._transition_params
@@ -224,14 +228,9 @@ class CrfForwardRnnCell(_CrfCell):
         return new_alphas, new_alphas
 
 
-class CrfDecodeForwardRnnCell(_CrfCell):
+class CrfDecodeForwardRnnCell(_TransitionCell):
     """One Viterbi step: state ``x + max_i(s[i] + A[i, :])``, output the
     backpointers ``argmax_i`` (int32)."""
-
-    def __init__(self, transition_params: Any):
-        transition_params = tf.convert_to_tensor(transition_params)
-        self._transition_params = tf.expand_dims(transition_params, 0)
-        self._num_tags = static_axis(transition_params, 0)
 
     def __call__(self, inputs: Any, state: Any, scope: Any = None) -> tuple:
         scores = tf.expand_dims(state, 2) + self._transition_params
