@@ -250,3 +250,18 @@ def test_crf_layer_loss_trains_a_keras_model():
     mask = np.arange(words.shape[1])[None] < lengths[:, None]
     assert np.mean(np.asarray(decoded)[mask] == tags[mask]) > 0.8
     assert np.all(np.asarray(decoded)[~mask] == 0)
+
+
+def test_crf_layer_names_a_wrong_tag_count():
+    with pytest.raises(ValueError, match=r"must have 5 tags on its last axis.*\(2, 3, 4\)"):
+        L.CRF(5)(tf.zeros([2, 3, 4]), np.array([3, 2]))
+
+
+def test_keras_translator_decodes_the_same_inside_tf_function(golden):
+    """``setup_memory`` and the decoders inside one trace (as in ``predict``)."""
+    model = keras_nmt()
+    src, src_len = IN["nmt_src"], IN["nmt_src_len"]
+    model(src, src_len, IN["nmt_tgt_in"])
+    tfshare.restore(model, CONFIG["nmt"]["prefix"], assignment_map={"/": "nmt/"})
+    traced = tf.function(lambda s, n: model.beam_search(s, n)[0].predicted_ids)
+    np.testing.assert_array_equal(traced(src, src_len), golden["nmt/predicted_ids"])

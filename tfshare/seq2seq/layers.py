@@ -326,6 +326,11 @@ class CRF(keras.layers.Layer):
         self.num_tags = int(num_tags)
 
     def build(self, potentials_shape: Any, *args: Any, **kwargs: Any) -> None:
+        depth = static_axis(tf.TensorShape(potentials_shape), -1)
+        if depth is not None and depth != self.num_tags:
+            raise ValueError(f"Argument `potentials` of CRF '{self.name}' must have "
+                             f"{self.num_tags} tags on its last axis. Received: "
+                             f"potentials.shape={tuple(tf.TensorShape(potentials_shape))}")
         self.transitions = self.add_weight(name="transitions",
                                            shape=(self.num_tags, self.num_tags),
                                            initializer="glorot_uniform")
