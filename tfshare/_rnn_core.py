@@ -2,9 +2,10 @@
 
 One concern each:
 
-* argument checks with TF1's exact error texts (:func:`assert_like_rnncell`,
-  :func:`check_sequence_length`, ...);
-* the initial state (:func:`initial_state_for`);
+* argument checks with TF1's error texts (:func:`check_sequence_length`, ...);
+  the cell check is ``tfshare.cells.base.assert_like_rnncell``;
+* the initial state (:func:`initial_state_for`), for TF1 cells and Keras 3
+  cells alike;
 * **the one step rule** (:func:`masked_step`) used by every driver;
 * the compiled time loop of ``dynamic_rnn`` (:func:`dynamic_loop`).
 
@@ -19,12 +20,14 @@ its last valid step (``L_b = 0`` returns the initial state).
 """
 from __future__ import annotations
 
+import inspect
+import threading
 import weakref
 from typing import Any, Callable, Optional, Sequence
 
 import tensorflow as tf
 
-from tfshare._shapes import static_axis
+from tfshare._shapes import static_axis, static_shape
 from tfshare.cells import base as _cell_base
 
 nest = tf.nest
@@ -33,37 +36,19 @@ __all__: list = []
 
 
 # --------------------------------------------------------------------------- checks
-def assert_like_rnncell(arg_name: str, cell: Any) -> None:
-    """Raise TF1's ``TypeError`` unless ``cell`` quacks like an RNNCell.
-
-    A cell needs ``output_size``, ``state_size``, ``zero_state`` or
-    ``get_initial_state``, and must be callable as ``cell(inputs, state)``.
-    """
-    problems = []
-    if not hasattr(cell, "output_size"):
-        problems.append("'output_size' property is missing")
-    if not hasattr(cell, "state_size"):
-        problems.append("'state_size' property is missing")
-    if not (hasattr(cell, "get_initial_state") or hasattr(cell, "zero_state")):
-        problems.append("either 'zero_state' or 'get_initial_state' method is required")
-    if not callable(cell):
-        problems.append("is not callable")
-    if problems:
-        raise TypeError(
-            f"The argument {arg_name!r} ({cell}) is not an RNNCell: {', '.join(problems)}.")
-
-
 def to_tensors(structure: Any) -> Any:
     """``convert_to_tensor`` on every leaf of a nested structure."""
     return nest.map_structure(tf.convert_to_tensor, structure)
 
 
 def check_sequence_length(sequence_length: Any, static_driver: bool, batch_size: Any) -> tf.Tensor:
-    """Convert ``sequence_length`` to an int32 vector, with TF1's rank errors.
+    """Convert ``sequence_length`` to an int32 vector ``[batch]``, with TF1's rank errors.
 
     ``static_driver`` selects ``static_rnn``'s message, else ``dynamic_rnn``'s.
-    A static size mismatch with the batch raises at once; an unknown one is
-    checked at run time.
+    A known rank other than 1, or a static size other than the batch size,
+    raises at once. An unknown rank or size (``tf.placeholder(tf.int64)``) is
+    checked when the graph runs, and the result has the static shape
+    ``[batch]`` so that the time loop keeps its shapes.
     """
     seq = tf.convert_to_tensor(sequence_length, name="sequence_length")
     if seq.shape.rank not in (None, 1):
@@ -81,14 +66,17 @@ def check_sequence_length(sequence_length: Any, static_driver: bool, batch_size:
             f"Argument `sequence_length` must hold integers. Received: sequence_length={seq!r}"
         )
     seq = tf.cast(seq, tf.int32)
-    static_len = static_axis(seq, 0) if seq.shape.rank == 1 else None
-    if isinstance(batch_size, int) and static_len is not None:
-        if static_len != batch_size:
-            raise ValueError(
-                f"Argument `sequence_length` must be a vector of length {batch_size} "
-                f"(the batch size). Received sequence_length of shape {seq.shape}."
-            )
-    elif seq.shape.rank == 1:
+    static_len = static_axis(seq, 0)
+    static_batch = batch_size if isinstance(batch_size, int) else None
+    if None not in (static_len, static_batch) and static_len != static_batch:
+        raise ValueError(
+            f"Argument `sequence_length` must be a vector of length {batch_size} "
+            f"(the batch size). Received sequence_length of shape {seq.shape}."
+        )
+    if seq.shape.rank is None:
+        # a rank error surfaces when the graph runs, as TF1's shape Assert did
+        seq = tf.ensure_shape(seq, [static_batch])
+    if static_len is None or static_batch is None:
         check = tf.debugging.assert_equal(
             tf.shape(seq)[0], batch_size,
             message="Argument `sequence_length` must be a vector of length batch_size",
@@ -96,7 +84,9 @@ def check_sequence_length(sequence_length: Any, static_driver: bool, batch_size:
         if not tf.executing_eagerly():
             with tf.control_dependencies([check]):
                 seq = tf.identity(seq)
-    return tf.identity(seq, name="sequence_length")
+    seq = tf.identity(seq, name="sequence_length")
+    seq.set_shape([static_batch if static_batch is not None else static_len])
+    return seq
 
 
 def batch_size_of(flat_inputs: Sequence[tf.Tensor], axis: int) -> Any:
@@ -108,16 +98,36 @@ def batch_size_of(flat_inputs: Sequence[tf.Tensor], axis: int) -> Any:
     return tf.shape(flat_inputs[0])[axis]
 
 
+def _accepts(fn: Callable, name: str) -> bool:
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):  # builtins, C callables: assume TF1's signature
+        return True
+    return name in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
+
+
 def initial_state_for(cell: Any, initial_state: Any, batch_size: Any, dtype: Any) -> Any:
-    """``initial_state``, else ``cell.get_initial_state``, else ``cell.zero_state``."""
+    """``initial_state``, else the cell's zero state of ``dtype``.
+
+    The zero state comes from ``cell.get_initial_state(inputs=None,
+    batch_size=..., dtype=...)`` (TF1 and TF 2.x cells), from Keras 3's
+    ``cell.get_initial_state(batch_size)`` (no ``inputs``/``dtype`` keywords:
+    the state is cast to ``dtype`` when it differs), else from
+    ``cell.zero_state(batch_size, dtype)``.
+    """
     if initial_state is not None:
         return to_tensors(initial_state)
     if not dtype:
         raise ValueError("If no initial_state is provided, argument `dtype` must be specified")
     dtype = tf.as_dtype(dtype)
-    if getattr(cell, "get_initial_state", None) is not None:
-        return cell.get_initial_state(inputs=None, batch_size=batch_size, dtype=dtype)
-    return cell.zero_state(batch_size, dtype)
+    get_initial_state = getattr(cell, "get_initial_state", None)
+    if get_initial_state is None:
+        return cell.zero_state(batch_size, dtype)
+    if _accepts(get_initial_state, "inputs"):
+        return get_initial_state(inputs=None, batch_size=batch_size, dtype=dtype)
+    state = get_initial_state(batch_size=batch_size)  # Keras 3
+    return nest.map_structure(
+        lambda s: s if s.dtype == dtype else tf.cast(s, dtype), to_tensors(state))
 
 
 # --------------------------------------------------------------------------- step rule
@@ -158,10 +168,26 @@ def masked_step(time: Any, sequence_length: Optional[tf.Tensor], cell_output: An
     return output, nest.pack_sequence_as(new_state, flat)
 
 
+def _same_nesting(a: Any, b: Any) -> bool:
+    try:
+        nest.assert_same_structure(a, b, check_types=False)
+    except (ValueError, TypeError):
+        return False
+    return True
+
+
 def run_step(cell: Any, time: Any, inputs: Any, state: Any,
              sequence_length: Optional[tf.Tensor]) -> tuple:
-    """Call ``cell(inputs, state)`` and apply :func:`masked_step`."""
+    """Call ``cell(inputs, state)`` and apply :func:`masked_step`.
+
+    A new state with the same leaves but another nesting than ``state`` (Keras
+    3's ``StackedRNNCells`` of one cell returns ``[h]`` for ``[[h]]``) is
+    repacked like ``state``, so the time loop keeps one structure.
+    """
     output, new_state = cell(inputs, state)
+    if not _same_nesting(state, new_state) and (
+            len(nest.flatten(state)) == len(nest.flatten(new_state))):
+        new_state = nest.pack_sequence_as(state, nest.flatten(new_state))
     return masked_step(time, sequence_length, output, state, new_state)
 
 
@@ -171,14 +197,14 @@ def _loop_rest(cell: Any, inputs_tm: Any, out0: Any, state1: Any,
     """Steps ``1 .. n_steps-1`` of a time-major run as one ``tf.while_loop``.
 
     ``out0``/``state1`` are step 0's (masked) output and state. Returns the
-    stacked outputs ``[n_steps, batch, ...]`` (flat list) and the final state.
-    All tensors are arguments, so this function can be a cached
+    stacked outputs ``[max(n_steps, 1), batch, ...]`` (flat list) and the
+    final state. All tensors are arguments, so this function can be a cached
     ``tf.function`` in eager mode.
     """
     flat_out0 = nest.flatten(out0)
     flat_inputs = nest.flatten(inputs_tm)
     tas = tuple(
-        tf.TensorArray(o.dtype, size=n_steps, element_shape=o.shape).write(0, o)
+        tf.TensorArray(o.dtype, size=tf.maximum(n_steps, 1), element_shape=o.shape).write(0, o)
         for o in flat_out0
     )
 
@@ -194,30 +220,21 @@ def _loop_rest(cell: Any, inputs_tm: Any, out0: Any, state1: Any,
 
 
 _COMPILED: "weakref.WeakKeyDictionary[Any, Callable]" = weakref.WeakKeyDictionary()
-
-
-def _with_sequence_start(body: Callable, n_cells: int) -> Callable:
-    """``body`` preceded by ``begin_sequence`` of its first ``n_cells`` arguments
-    (the driver's cells): once per driver call, inside the driver's trace, so
-    variational dropout draws new noise per call (a no-op in graph mode)."""
-
-    def run(*args, **static):
-        for cell in args[:n_cells]:
-            _cell_base.begin_sequence(cell)
-        return body(*args, **static)
-
-    return run
+_COMPILED_LOCK = threading.Lock()
 
 
 def _compiled_loop(cell: Any) -> Callable:
-    """A ``tf.function`` of :func:`_loop_rest` for ``cell``, cached per cell."""
-    try:
-        fn = _COMPILED.get(cell)
-    except TypeError:  # not weak-referenceable
-        fn = None
-    if fn is None:
+    """A ``tf.function`` of :func:`_loop_rest` for ``cell``, cached per cell
+    (weakly: the cache never keeps a cell alive; one lock guards it)."""
+    with _COMPILED_LOCK:
         try:
-            cell_ref = weakref.ref(cell)  # the cache must not keep its key alive
+            fn = _COMPILED.get(cell)
+        except TypeError:  # not weak-referenceable
+            fn = None
+        if fn is not None:
+            return fn
+        try:
+            cell_ref = weakref.ref(cell)
         except TypeError:
             cell_ref = lambda: cell  # noqa: E731
 
@@ -234,7 +251,11 @@ def _compiled_loop(cell: Any) -> Callable:
             _COMPILED[cell] = fn
         except TypeError:
             pass
-    return fn
+        return fn
+
+
+def _has_tensor_array(structure: Any) -> bool:
+    return any(isinstance(s, tf.TensorArray) for s in nest.flatten(structure))
 
 
 def dynamic_loop(cell: Any, inputs_tm: Any, state: Any, sequence_length: Optional[tf.Tensor],
@@ -245,41 +266,52 @@ def dynamic_loop(cell: Any, inputs_tm: Any, state: Any, sequence_length: Optiona
     variable is ever created inside a loop or a compiled function), then the
     driver scope is set to reuse, exactly as ``static_rnn`` does after step 0.
     The remaining steps run in one ``tf.while_loop`` (compiled with
-    ``tf.function`` in eager mode). With ``sequence_length`` the loop stops
-    after ``min(T, max(1, max(sequence_length)))`` steps and the remaining
-    outputs are zero, as in TF1.
+    ``tf.function`` in eager mode, unless the state holds a ``TensorArray``,
+    which cannot enter a function: then the loop runs eagerly). With
+    ``sequence_length`` the loop stops after ``min(T, max(1,
+    max(sequence_length)))`` steps and the remaining outputs are zero, as in TF1.
+
+    Zero time steps (static or known only when the graph runs): TF 1.15's
+    result: the cell's variables are created, the outputs have ``T = 0`` and
+    the final state is the initial state.
     """
     flat_inputs = nest.flatten(inputs_tm)
     time_static = static_axis(flat_inputs[0], 0)
     time_steps = time_static if time_static is not None else tf.shape(flat_inputs[0])[0]
-    if time_static == 0:
-        raise ValueError(
-            "dynamic_rnn needs at least one time step. Received inputs with 0 time steps: "
-            f"inputs={flat_inputs[0]!r}")
 
-    x0 = nest.pack_sequence_as(inputs_tm, [x[0] for x in flat_inputs])
+    # step 0 reads x[0]; with zero (or unknown) steps it reads zeros instead
+    # (the sum over an axis of length 1 is x[0] exactly, over length 0 zeros)
+    x0 = nest.pack_sequence_as(inputs_tm, [
+        x[0] if time_static else tf.reduce_sum(x[:1], 0) for x in flat_inputs])
     out0, state1 = run_step(cell, 0, x0, state, sequence_length)
     varscope.reuse_variables()
+    flat_out0 = nest.flatten(out0)
 
+    if time_static == 0:
+        return nest.pack_sequence_as(out0, [tf.expand_dims(o, 0)[:0] for o in flat_out0]), state
     if time_static == 1:
-        flat_out = [tf.expand_dims(o, 0) for o in nest.flatten(out0)]
+        flat_out = [tf.expand_dims(o, 0) for o in flat_out0]
         final_state = state1
     else:
         if sequence_length is None:
             n_steps = time_steps
         else:
             n_steps = tf.minimum(time_steps, tf.maximum(1, tf.reduce_max(sequence_length)))
-        if tf.executing_eagerly():
+        if tf.executing_eagerly() and not _has_tensor_array(state1):
             flat_out, final_state = _compiled_loop(cell)(
                 inputs_tm, out0, state1, sequence_length, n_steps,
                 getattr(varscope, "name", ""), _cell_base.sequence_state(cell))
         else:
             flat_out, final_state = _loop_rest(
                 cell, inputs_tm, out0, state1, sequence_length, n_steps)
-        if sequence_length is not None:
+        if time_static is None:  # maybe zero steps: keep n_steps rows, initial state
+            flat_out = [o[:n_steps] for o in flat_out]
+            final_state = nest.map_structure(
+                lambda f, s: f if isinstance(f, tf.TensorArray) else tf.where(
+                    time_steps > 0, f, s), final_state, state)
+        if sequence_length is not None or time_static is None:
             flat_out = [_pad_time(o, time_steps - n_steps) for o in flat_out]
 
-    flat_out0 = nest.flatten(out0)
     for o, o0 in zip(flat_out, flat_out0):
         o.set_shape(tf.TensorShape([time_static]).concatenate(o0.shape))
     final_state = nest.map_structure(_keep_shape, final_state, state1)
@@ -326,66 +358,24 @@ def reverse_time(x: tf.Tensor, sequence_length: Optional[tf.Tensor], time_axis: 
 
 def depth_known_check(x: tf.Tensor) -> None:
     """``dynamic_rnn``'s check that dims >= 2 of a time-major input are static."""
-    if not x.shape[2:].is_fully_defined():
+    shape = static_shape(x)
+    if shape is None or None in shape[2:]:
         raise ValueError(
             "Input size (depth of inputs) must be accessible via shape inference,"
             f" but saw value None for input={x}.")
 
 
-# --------------------------------------------------------------------------- eager calls
-_WARM: "weakref.WeakKeyDictionary[Any, dict]" = weakref.WeakKeyDictionary()
+# --------------------------------------------------------------------------- driver calls
+def run_driver(cells: tuple, body: Callable, args: tuple, static: dict) -> Any:
+    """Run a driver's ``body(*cells, *args, **static)`` (inside its variable scope).
 
-
-def _warm_entry(cells: tuple, key: tuple) -> Optional[Callable]:
-    try:
-        table = _WARM.get(cells[0])
-    except TypeError:
-        return None
-    entry = (table or {}).get(key)
-    if entry is None:
-        return None
-    fn, refs = entry
-    if all(r() is c for r, c in zip(refs, cells)):
-        return fn
-    return None
-
-
-def _remember(cells: tuple, key: tuple, body: Callable) -> None:
-    try:
-        refs = [weakref.ref(c) for c in cells]
-        table = _WARM.setdefault(cells[0], {})
-    except TypeError:  # a cell that is not weak-referenceable: always run eagerly
-        return
-
-    def traced(*args, **static):
-        return body(*[r() for r in refs], *args, **static)
-
-    table[key] = (tf.function(traced, reduce_retracing=True, autograph=False), refs)
-
-
-def run_driver(cells: tuple, tag: str, varscope: Any, body: Callable, args: tuple,
-               static: dict, key_extra: Any = None) -> Any:
-    """Run a driver's ``body(*cells, *args, **static)`` inside its scope ``varscope``.
-
-    In graph mode and inside ``tf.function`` it just calls ``body``. In eager
-    mode the first call for these cells in this scope runs ``body`` eagerly
-    (creating the variables, outside any compiled function); later calls run
-    it as one cached ``tf.function`` (steps, transposes and masks compiled
-    together; retraced only on new shapes / Python arguments). ``body`` must
-    find its scope with ``get_variable_scope()``. Only the driver's own
-    sub-scopes are entered inside the function; their default-name counters are
-    reset when the driver's scope exits, as in TF1, so nothing observable
-    changes. ``key_extra`` (hashable) selects another cached function, e.g.
-    for global options read while tracing. Each call first calls
-    ``begin_sequence`` on every cell (inside the trace; no-op in graph mode).
+    Each call first marks the start of a sequence on every cell
+    (``begin_sequence``: a variational ``DropoutWrapper`` draws new noise; a
+    no-op in graph mode). The call runs as written, in every mode: ops in
+    graph mode and inside ``tf.function``; in eager mode the per-step work of
+    ``dynamic_rnn`` runs in its compiled loop (:func:`dynamic_loop`), the rest
+    eagerly. To compile a whole eager model, wrap it in ``tf.function``.
     """
-    body = _with_sequence_start(body, len(cells))
-    if not tf.executing_eagerly():
-        return body(*cells, *args, **static)
-    key = (tag, getattr(varscope, "name", ""), tuple(id(c) for c in cells), key_extra)
-    fn = _warm_entry(cells, key)
-    if fn is not None:
-        return fn(*args, **static)
-    result = body(*cells, *args, **static)
-    _remember(cells, key, body)
-    return result
+    for cell in cells:
+        _cell_base.begin_sequence(cell)
+    return body(*cells, *args, **static)

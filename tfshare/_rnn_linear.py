@@ -6,6 +6,7 @@ from typing import Any, Optional, Sequence, Union
 import tensorflow as tf
 
 from tfshare import variables as _vs
+from tfshare._shapes import static_dim
 
 __all__ = ["linear"]
 
@@ -54,10 +55,11 @@ def linear(args: Union[tf.Tensor, Sequence[tf.Tensor]], output_size: int, bias: 
     for shape in shapes:
         if shape.rank != 2:
             raise ValueError(f"linear is expecting 2D arguments: {shapes}")
-        if shape[1] is None:
+        depth = static_dim(shape[1])
+        if depth is None:
             raise ValueError(
-                f"linear expects shape[1] to be provided for shape {shape}, but saw {shape[1]}")
-        total += int(shape[1])
+                f"linear expects shape[1] to be provided for shape {shape}, but saw {depth}")
+        total += depth
     if not isinstance(output_size, int) or isinstance(output_size, bool) or output_size <= 0:
         raise ValueError(
             "Argument `output_size` must be a positive integer. "

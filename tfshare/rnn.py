@@ -37,12 +37,27 @@ run to ``tfshare.fastpath.fast_dynamic_rnn`` (exactly ``BasicLSTMCell``,
 runs step 0 first (creating the cell's variables there, then
 setting its scope to reuse, as ``static_rnn`` does after step 0) and the
 remaining steps in one ``tf.while_loop``; in eager mode that loop is a
-``tf.function`` cached per cell.
+``tf.function`` cached per cell (the rest of the call runs eagerly; wrap a
+model in ``tf.function`` to compile all of it). Inside ``tf.function`` and in
+graph mode the drivers just build ops.
 
-Eager mode: the first call of a driver with given cells in a given scope runs
-eagerly (it creates the variables); later calls run the whole driver as one
-cached ``tf.function`` (retraced only for new shapes or Python arguments).
-Inside ``tf.function`` and in graph mode the drivers just build ops.
+**Cells.** TF1 cells (tfshare's, or any object with ``state_size``,
+``output_size``, ``zero_state``/``get_initial_state`` and
+``__call__(inputs, state)``) and Keras 3 cells (``keras.layers.SimpleRNNCell``,
+``LSTMCell``, ``GRUCell``, ``StackedRNNCells``: their zero state comes from
+``get_initial_state(batch_size)``, cast to ``dtype``; their weights are Keras
+weights, named by Keras).
+
+**Zero time steps** (``[batch, 0, depth]``, static or fed): as TF 1.15, the
+cell's variables are created, the outputs have 0 steps and the final state
+is the initial state. The static drivers need a non-empty ``inputs`` list.
+
+**TF1 setups.** The drivers work in eager mode, in graph mode after
+``tf.compat.v1.disable_eager_execution()`` or ``disable_v2_behavior()``, and
+with each of ``disable_v2_tensorshape()``, ``disable_resource_variables()``
+and ``disable_control_flow_v2()``; ``sequence_length`` may have an unknown
+static shape (``tf.placeholder(tf.int64)``): its rank and size are then
+checked when the graph runs.
 """
 from __future__ import annotations
 
@@ -55,6 +70,7 @@ from tfshare._shapes import static_axis, static_dim, static_shape
 from tfshare import variables as _vs
 from tfshare import _rnn_core as _core
 from tfshare import fastpath as _fastpath
+from tfshare.cells import base as _cell_base
 from tfshare._rnn_linear import linear
 
 __all__ = [
@@ -96,11 +112,11 @@ def static_rnn(cell: Any, inputs: Sequence[Any], initial_state: Any = None, dtyp
       ValueError: empty ``inputs``, unknown depth, no ``dtype``, bad
         ``sequence_length`` rank.
     """
-    _core.assert_like_rnncell("cell", cell)
+    _cell_base.assert_like_rnncell("cell", cell)
     _check_static_inputs(inputs)
     inputs = [_core.to_tensors(x) for x in inputs]
-    with _vs.variable_scope(scope or "rnn") as varscope:
-        return _core.run_driver((cell,), "static_rnn", varscope, _static_body,
+    with _vs.variable_scope(scope or "rnn"):
+        return _core.run_driver((cell,), _static_body,
                                 (inputs, initial_state, _seq_tensor(sequence_length)),
                                 {"dtype": dtype})
 
@@ -184,12 +200,12 @@ def static_bidirectional_rnn(cell_fw: Any, cell_bw: Any, inputs: Sequence[Any],
     Returns:
       ``(outputs, state_fw, state_bw)``; ``outputs[t] = concat([fw_t, bw_t], 1)``.
     """
-    _core.assert_like_rnncell("cell_fw", cell_fw)
-    _core.assert_like_rnncell("cell_bw", cell_bw)
+    _cell_base.assert_like_rnncell("cell_fw", cell_fw)
+    _cell_base.assert_like_rnncell("cell_bw", cell_bw)
     _check_static_inputs(inputs)
     inputs = [_core.to_tensors(x) for x in inputs]
-    with _vs.variable_scope(scope or "bidirectional_rnn") as varscope:
-        return _core.run_driver((cell_fw, cell_bw), "static_bidirectional_rnn", varscope,
+    with _vs.variable_scope(scope or "bidirectional_rnn"):
+        return _core.run_driver((cell_fw, cell_bw),
                                 _static_bidirectional_body,
                                 (inputs, initial_state_fw, initial_state_bw,
                                  _seq_tensor(sequence_length)), {"dtype": dtype})
@@ -223,9 +239,9 @@ def _prepare_dynamic(cell: Any, inputs: Any, sequence_length: Any, initial_state
         flat = [_core.transpose_batch_time(x) for x in flat]
     for x in flat:
         x.shape.with_rank_at_least(3)
+        _core.depth_known_check(x)
     const_time, const_batch = static_shape(flat[0])[:2]
     for x in flat:
-        _core.depth_known_check(x)
         time, batch = static_shape(x)[:2]
         if time != const_time:
             raise ValueError(
@@ -254,11 +270,6 @@ def _run_dynamic(cell: Any, inputs_tm: Any, state: Any, sequence_length: Optiona
     if fast is not None:
         return fast
     return _core.dynamic_loop(cell, inputs_tm, state, sequence_length, varscope)
-
-
-def _fast_path_key() -> tuple:
-    """The fast-path options, read while tracing: part of the eager cache key."""
-    return tuple(sorted(_fastpath.get_fast_path_options().items()))
 
 
 def _to_batch_major(outputs_tm: Any) -> Any:
@@ -297,12 +308,11 @@ def dynamic_rnn(cell: Any, inputs: Any, sequence_length: Any = None, initial_sta
         ``sequence_length`` not a vector.
     """
     del parallel_iterations, swap_memory
-    _core.assert_like_rnncell("cell", cell)
-    with _vs.variable_scope(scope or "rnn") as varscope:
-        return _core.run_driver((cell,), "dynamic_rnn", varscope, _dynamic_body,
+    _cell_base.assert_like_rnncell("cell", cell)
+    with _vs.variable_scope(scope or "rnn"):
+        return _core.run_driver((cell,), _dynamic_body,
                                 (inputs, _seq_tensor(sequence_length), initial_state),
-                                {"dtype": dtype, "time_major": bool(time_major)},
-                                _fast_path_key())
+                                {"dtype": dtype, "time_major": bool(time_major)})
 
 
 def _dynamic_body(cell: Any, inputs: Any, sequence_length: Any, initial_state: Any, *,
@@ -366,15 +376,14 @@ def bidirectional_dynamic_rnn(cell_fw: Any, cell_bw: Any, inputs: Any, sequence_
       concatenated, in the layout of ``inputs``.
     """
     del parallel_iterations, swap_memory
-    _core.assert_like_rnncell("cell_fw", cell_fw)
-    _core.assert_like_rnncell("cell_bw", cell_bw)
-    with _vs.variable_scope(scope or "bidirectional_rnn") as varscope:
-        return _core.run_driver((cell_fw, cell_bw), "bidirectional_dynamic_rnn", varscope,
+    _cell_base.assert_like_rnncell("cell_fw", cell_fw)
+    _cell_base.assert_like_rnncell("cell_bw", cell_bw)
+    with _vs.variable_scope(scope or "bidirectional_rnn"):
+        return _core.run_driver((cell_fw, cell_bw),
                                 _bidirectional_body,
                                 (inputs, _seq_tensor(sequence_length), initial_state_fw,
                                  initial_state_bw),
-                                {"dtype": dtype, "time_major": bool(time_major)},
-                                _fast_path_key())
+                                {"dtype": dtype, "time_major": bool(time_major)})
 
 
 def _bidirectional_body(cell_fw: Any, cell_bw: Any, inputs: Any, sequence_length: Any,
@@ -411,9 +420,9 @@ def _check_stack(cells_fw: Any, cells_bw: Any, initial_states_fw: Any,
             or len(initial_states_bw) != len(cells_bw)):
         raise ValueError("initial_states_bw must be a list of state tensors (one per layer).")
     for c in cells_fw:
-        _core.assert_like_rnncell("cell_fw", c)
+        _cell_base.assert_like_rnncell("cell_fw", c)
     for c in cells_bw:
-        _core.assert_like_rnncell("cell_bw", c)
+        _cell_base.assert_like_rnncell("cell_bw", c)
 
 
 def stack_bidirectional_rnn(cells_fw: Sequence[Any], cells_bw: Sequence[Any], inputs: Sequence[Any],
@@ -439,8 +448,8 @@ def stack_bidirectional_rnn(cells_fw: Sequence[Any], cells_bw: Sequence[Any], in
     _check_stack(cells_fw, cells_bw, initial_states_fw, initial_states_bw)
     _check_static_inputs(inputs)
     cells = tuple(cells_fw) + tuple(cells_bw)
-    with _vs.variable_scope(scope or "stack_bidirectional_rnn") as varscope:
-        return _core.run_driver(cells, "stack_bidirectional_rnn", varscope, _stack_static_body,
+    with _vs.variable_scope(scope or "stack_bidirectional_rnn"):
+        return _core.run_driver(cells, _stack_static_body,
                                 ([_core.to_tensors(x) for x in inputs], initial_states_fw,
                                  initial_states_bw, _seq_tensor(sequence_length)),
                                 {"dtype": dtype})
@@ -489,13 +498,11 @@ def stack_bidirectional_dynamic_rnn(cells_fw: Sequence[Any], cells_bw: Sequence[
     del parallel_iterations, swap_memory
     _check_stack(cells_fw, cells_bw, initial_states_fw, initial_states_bw)
     cells = tuple(cells_fw) + tuple(cells_bw)
-    with _vs.variable_scope(scope or "stack_bidirectional_rnn") as varscope:
-        return _core.run_driver(cells, "stack_bidirectional_dynamic_rnn", varscope,
-                                _stack_dynamic_body,
+    with _vs.variable_scope(scope or "stack_bidirectional_rnn"):
+        return _core.run_driver(cells, _stack_dynamic_body,
                                 (inputs, initial_states_fw, initial_states_bw,
                                  _seq_tensor(sequence_length)),
-                                {"dtype": dtype, "time_major": bool(time_major)},
-                                _fast_path_key())
+                                {"dtype": dtype, "time_major": bool(time_major)})
 
 
 def _stack_dynamic_body(*args: Any, dtype: Any, time_major: bool) -> tuple:
