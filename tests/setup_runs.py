@@ -40,6 +40,9 @@ EAGER_SETUPS = [s for s, switches in SETUPS.items()
 #: the jobs every setup process runs, in order
 JOBS = (
     "test_rnn_api:run_cases",
+    "test_rnn_tf_cases:run_cases",
+    "test_rnn_oracle:run_configs",
+    "compat_programs:run_tfshare_setup",
 )
 
 _SCRIPT = """
@@ -51,20 +54,26 @@ for switch in {switches!r}:
     getattr(tf.compat.v1, switch)()
 import importlib
 results = {{}}
+import time
+results["cpu_seconds"] = {{"start": round(time.process_time(), 2)}}
 for job in {jobs!r}:
     module, fn = job.split(":")
     out = results[job] = {{}}
+    start = time.process_time()
     try:
         getattr(importlib.import_module(module), fn)(out, {setup!r}, {workdir!r})
     except BaseException:
         out["error"] = traceback.format_exc()[-6000:]
+    results["cpu_seconds"][job] = round(time.process_time() - start, 2)
 with open({result!r}, "wb") as f:
     pickle.dump(results, f)
 """
 
 
-def run_setup(setup: str, workdir: str, jobs=JOBS, timeout: int = 900) -> dict:
-    """Run ``jobs`` in a fresh process under ``setup``; return ``{job: OUT}``."""
+def run_setup(setup: str, workdir: str, jobs=JOBS, timeout: int = 900,
+              env: dict | None = None) -> dict:
+    """Run ``jobs`` in a fresh process under ``setup``; return ``{job: OUT}``.
+    ``env`` adds environment variables for the jobs."""
     os.makedirs(workdir, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         result = os.path.join(tmp, "result.pkl")
@@ -74,7 +83,7 @@ def run_setup(setup: str, workdir: str, jobs=JOBS, timeout: int = 900) -> dict:
                 here=HERE, setup=setup, switches=SETUPS[setup], jobs=tuple(jobs),
                 workdir=workdir, result=result)))
         env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="",
-                   PYTHONDONTWRITEBYTECODE="1")
+                   PYTHONDONTWRITEBYTECODE="1", **(env or {}))
         env.pop("TF_USE_LEGACY_KERAS", None)
         proc = subprocess.run([sys.executable, script], env=env, capture_output=True,
                               text=True, timeout=timeout)
@@ -85,16 +94,27 @@ def run_setup(setup: str, workdir: str, jobs=JOBS, timeout: int = 900) -> dict:
             return pickle.load(f)
 
 
-def setup_result(tmp_path_factory, setup: str) -> dict:
-    """``run_setup(setup)`` once per pytest session (shared across xdist workers)."""
-    from oracle import shared_result
+def setup_workdir(tmp_path_factory, setup: str) -> str:
+    from compat_programs import shared_root
 
-    root = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        root = root.parent
-    workdir = str(root / "setup_runs" / setup)
+    return str(shared_root(tmp_path_factory) / "setup_runs" / setup)
+
+
+def setup_result(tmp_path_factory, setup: str) -> dict:
+    """``run_setup(setup)`` once per pytest session (shared across xdist workers).
+
+    With the live TF 1.15 oracle, its program runs come first, so that the
+    setup's programs also restore the checkpoints TF 1.15 wrote."""
+    from compat_programs import tf115_results, tf115_workdir
+    from oracle import HAVE_TF115, shared_result
+
+    env = {}
+    if HAVE_TF115:
+        tf115_results(tmp_path_factory)
+        env["TFSHARE_TF115_PROGRAMS"] = tf115_workdir(tmp_path_factory)
     return shared_result(tmp_path_factory, "setup_" + setup,
-                         lambda: run_setup(setup, workdir))
+                         lambda: run_setup(setup, setup_workdir(tmp_path_factory, setup),
+                                           env=env))
 
 
 def job_out(tmp_path_factory, setup: str, job: str) -> dict:

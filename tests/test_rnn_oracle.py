@@ -1,23 +1,24 @@
-"""tfshare.rnn drivers against the legacy TF1 oracle.
+"""tfshare.rnn drivers against real TF 1.15, under every TF1 setup.
 
-One oracle run builds every configuration below with the real TF1 drivers
-and cells (``tf.compat.v1.nn.*`` on tf_keras' legacy cells; the contrib
-``stack_bidirectional_*`` functions, absent from the oracle, are composed as
-spec §2.7 describes). Weights are set by variable name on both sides
-(a value derived from the name), so equal names + equal math give equal
-numbers. tfshare runs the same configurations in v1 graph mode (Session, exact
-per-step path), in eager mode and inside ``tf.function`` (default options, so
-``dynamic_rnn`` takes ``tfshare.fastpath`` where it applies).
+TF 1.15 builds every configuration below with its own drivers and cells
+(``tf.nn.*``, ``tf.nn.rnn_cell.*`` and ``tf.contrib.rnn.stack_bidirectional_*``),
+live when the oracle is built, else from the committed golden
+(``tests/fixtures/make_program_fixtures.py``). Weights are set by variable name
+on both sides (a value derived from the name), so equal names + equal math give
+equal numbers. tfshare runs the same configurations in each setup process
+(``setup_runs``): in graph mode (Session; the exact per-step path, and the
+default options, under which ``dynamic_rnn`` takes ``tfshare.fastpath`` where
+it applies) and, where eager execution is on, in eager mode (a first and a
+later call) and inside ``tf.function``.
 """
 from __future__ import annotations
 
-import json
+import os
 
 import numpy as np
 import pytest
-import tensorflow as tf
 
-from oracle import needs_oracle, run_oracle
+from setup_runs import EAGER_SETUPS, SETUPS, job_out
 
 T, B, D = 5, 4, 3
 SEQ = [5, 0, 2, 8]        # a full, a 0 and a > T length (unidirectional drivers)
@@ -153,170 +154,143 @@ def build(cfg_id, C, R, X):
                                          initial_states_bw=i_bws, dtype=tf.float32,
                                          sequence_length=seq_t, **kw)
     return run
+
+def run_graph(cfg_ids, C, R, X, v1):
+    # Each configuration in its own graph and Session (one graph for all of them
+    # builds several times slower). Returns
+    # {{cfg_id: (variable names, static shapes, flat results)}}.
+    out = {{}}
+    for cfg_id in cfg_ids:
+        with tf.Graph().as_default():
+            result = tf.nest.flatten(build(cfg_id, C, R, X)())
+            variables = v1.global_variables()
+            with v1.Session() as sess:
+                sess.run(v1.global_variables_initializer())
+                for v in variables:
+                    v.load(weight_value(v.op.name, v.shape.as_list()), sess)
+                values = sess.run(result)
+        shapes = [[-1 if d is None else d for d in t.shape.as_list()] for t in result]
+        out[cfg_id] = ([v.name for v in variables], shapes, values)
+    return out
 """
 
-ORACLE_CODE = BUILD_CODE + """
+#: TF 1.15's own drivers; the contrib stack functions are the real ones there
+TF115_CODE = BUILD_CODE + """
 import types
-C = v1.nn.rnn_cell
-
-def _stack_static(cells_fw, cells_bw, inputs, initial_states_fw=None, initial_states_bw=None,
-                  dtype=None, sequence_length=None, scope=None):
-    states_fw, states_bw, prev = [], [], inputs
-    with v1.variable_scope(scope or "stack_bidirectional_rnn"):
-        for i, (f, b) in enumerate(zip(cells_fw, cells_bw)):
-            with v1.variable_scope("cell_%d" % i) as cell_scope:
-                prev, sf, sb = v1.nn.static_bidirectional_rnn(
-                    f, b, prev,
-                    initial_state_fw=initial_states_fw[i] if initial_states_fw else None,
-                    initial_state_bw=initial_states_bw[i] if initial_states_bw else None,
-                    sequence_length=sequence_length, dtype=dtype, scope=cell_scope)
-            states_fw.append(sf)
-            states_bw.append(sb)
-    return prev, tuple(states_fw), tuple(states_bw)
-
-def _stack_dynamic(cells_fw, cells_bw, inputs, initial_states_fw=None, initial_states_bw=None,
-                   dtype=None, sequence_length=None, time_major=False, scope=None):
-    states_fw, states_bw, prev = [], [], inputs
-    with v1.variable_scope(scope or "stack_bidirectional_rnn"):
-        for i, (f, b) in enumerate(zip(cells_fw, cells_bw)):
-            with v1.variable_scope("cell_%d" % i):
-                outs, (sf, sb) = v1.nn.bidirectional_dynamic_rnn(
-                    f, b, prev,
-                    initial_state_fw=initial_states_fw[i] if initial_states_fw else None,
-                    initial_state_bw=initial_states_bw[i] if initial_states_bw else None,
-                    sequence_length=sequence_length, dtype=dtype, time_major=time_major)
-                prev = tf.concat(outs, 2)
-            states_fw.append(sf)
-            states_bw.append(sb)
-    return prev, tuple(states_fw), tuple(states_bw)
-
 R = types.SimpleNamespace(
-    dynamic_rnn=v1.nn.dynamic_rnn, static_rnn=v1.nn.static_rnn,
-    bidirectional_dynamic_rnn=v1.nn.bidirectional_dynamic_rnn,
-    static_bidirectional_rnn=v1.nn.static_bidirectional_rnn,
-    stack_bidirectional_rnn=_stack_static, stack_bidirectional_dynamic_rnn=_stack_dynamic,
-    variable_scope=v1.variable_scope)
-
-for cfg_id in CONFIGS:
-    g = tf.Graph()
-    with g.as_default():
-        result = build(cfg_id, C, R, IN["x"])()
-        variables = v1.global_variables()
-        with v1.Session() as sess:
-            sess.run(v1.global_variables_initializer())
-            for v in variables:
-                v.load(weight_value(v.op.name, v.shape.as_list()), sess)
-            flat = sess.run(tf.nest.flatten(result))
-    OUT["json:" + cfg_id + "/names"] = [v.name for v in variables]
-    OUT["json:" + cfg_id + "/shapes"] = [[-1 if d is None else d for d in t.shape.as_list()]
-                                         for t in tf.nest.flatten(result)]
+    dynamic_rnn=tf.nn.dynamic_rnn, static_rnn=tf.nn.static_rnn,
+    bidirectional_dynamic_rnn=tf.nn.bidirectional_dynamic_rnn,
+    static_bidirectional_rnn=tf.nn.static_bidirectional_rnn,
+    stack_bidirectional_rnn=tf.contrib.rnn.stack_bidirectional_rnn,
+    stack_bidirectional_dynamic_rnn=tf.contrib.rnn.stack_bidirectional_dynamic_rnn,
+    variable_scope=tf.variable_scope)
+for cfg_id, (names, shapes, flat) in run_graph(list(CONFIGS), tf.nn.rnn_cell, R, IN["x"],
+                                              tf.compat.v1).items():
+    OUT["json:" + cfg_id + "/names"] = names
+    OUT["json:" + cfg_id + "/shapes"] = shapes
     for i, a in enumerate(flat):
-        OUT[f"{cfg_id}/{i}"] = a
+        OUT[cfg_id + "/" + str(i)] = a
 """
+GOLDEN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "programs",
+                      "tf115_rnn_configs")
 
-_NS: dict = {"np": np, "tf": tf}
-exec(BUILD_CODE, _NS)  # noqa: S102 (our own code string, shared with the oracle)
+_NS: dict = {"np": np}
 X = np.random.RandomState(42).uniform(-0.5, 0.5, (B, T, D)).astype("float32")
 TOL = 1e-5
+JOB = "test_rnn_oracle:run_configs"
+EXACT_SETUPS = ("eager", "v1")
 
 
-@pytest.fixture(scope="module")
-def oracle():
-    return run_oracle(ORACLE_CODE, {"x": X})
+def tf115_configs(tmp_path_factory) -> dict:
+    from oracle import tf115_or_golden
+
+    return tf115_or_golden(tmp_path_factory, "rnn_configs", TF115_CODE, GOLDEN, {"x": X})
 
 
-def _oracle_flat(oracle, cfg_id):
-    n = len(oracle["json:" + cfg_id + "/shapes"])
-    return [oracle[f"{cfg_id}/{i}"] for i in range(n)]
+# --------------------------------------------------------------------------- tfshare side
+def run_configs(out: dict, setup: str, workdir: str) -> None:
+    """Job of a ``setup_runs`` process: every configuration on tfshare.
 
+    ``graph``: graph mode, default options; ``graph_exact``: the fast path off
+    (setups ``EXACT_SETUPS``: the exact path is the same code in every setup, so
+    two of them keep the run short); where eager execution is on, ``EAGER_CONFIGS`` in eager mode
+    (``eager_first``: a first call with new cells, ``eager_later``: a second
+    call, ``function``: inside ``tf.function``)."""
+    import tensorflow as tf
 
-def _compare(oracle, cfg_id, names, shapes, flat, problems, diffs):
-    want_names = oracle["json:" + cfg_id + "/names"]
-    if names != want_names:
-        problems.append(f"{cfg_id}: names {names} != oracle {want_names}")
-        return
-    want = _oracle_flat(oracle, cfg_id)
-    if len(want) != len(flat):
-        problems.append(f"{cfg_id}: {len(flat)} result tensors != oracle {len(want)}")
-        return
-    want_shapes = oracle["json:" + cfg_id + "/shapes"]
-    if shapes is not None and shapes != want_shapes:
-        problems.append(f"{cfg_id}: static shapes {shapes} != oracle {want_shapes}")
-    diff = 0.0
-    for a, b in zip(flat, want):
-        if a.shape != b.shape:
-            problems.append(f"{cfg_id}: shape {a.shape} != oracle {b.shape}")
-            return
-        diff = max(diff, float(np.abs(a - b).max()) if a.size else 0.0)
-    diffs[cfg_id] = diff
-    if diff > TOL:
-        problems.append(f"{cfg_id}: max abs diff {diff:.3g} > {TOL}")
-
-
-def _graph_run(cfg_id):
     import tfshare
-    g = tf.Graph()
-    with g.as_default():
-        result = _NS["build"](cfg_id, tfshare, tfshare, X)()
-        variables = tf.compat.v1.global_variables()
-        with tf.compat.v1.Session() as sess:
-            sess.run(tf.compat.v1.global_variables_initializer())
-            for v in variables:
-                sess.run(v.assign(_NS["weight_value"](v.op.name, v.shape.as_list())))
-            flat = sess.run(tf.nest.flatten(result))
-    shapes = [[-1 if d is None else d for d in t.shape.as_list()] for t in tf.nest.flatten(result)]
-    return [v.name for v in variables], shapes, flat
-
-
-@needs_oracle
-def test_graph_mode_matches_oracle(oracle):
-    """v1 graph mode, exact path (fast path off): full variable-name lists, static
-    shapes and values equal the oracle's."""
     from tfshare import fastpath
-    problems, diffs = [], {}
-    previous = fastpath.set_fast_path_options(enabled=False)
-    try:
-        for cfg_id in CONFIGS:
-            names, shapes, flat = _graph_run(cfg_id)
-            _compare(oracle, cfg_id, names, shapes, flat, problems, diffs)
-    finally:
-        fastpath.set_fast_path_options(**previous)
-    print("graph max abs diff per config:", json.dumps(diffs))
-    assert not problems, "\n".join(problems)
-    assert len(diffs) == len(CONFIGS)
 
-
-@needs_oracle
-def test_eager_and_tf_function_match_oracle(oracle):
-    """Eager (first call: eager steps; later calls: the cached compiled driver) and
-    tf.function give the oracle's names and numbers; no call creates a variable.
-
-    Default options: ``dynamic_rnn`` takes the fast path for LSTM/GRU cells.
-    """
-    import tfshare
-    problems, diffs = [], {}
+    ns = dict(_NS, tf=tf)
+    exec(BUILD_CODE, ns)  # noqa: S102 (our own code string, shared with TF 1.15)
+    out["graph"] = ns["run_graph"](list(CONFIGS), tfshare, tfshare, X, tf.compat.v1)
+    if setup in EXACT_SETUPS:
+        previous = fastpath.set_fast_path_options(enabled=False)
+        try:
+            out["graph_exact"] = ns["run_graph"](list(CONFIGS), tfshare, tfshare, X,
+                                                 tf.compat.v1)
+        finally:
+            fastpath.set_fast_path_options(**previous)
+    if setup not in EAGER_SETUPS:
+        return
     for cfg_id in EAGER_CONFIGS:
         tfshare.reset_default_graph()
-        _NS["build"](cfg_id, tfshare, tfshare, X)()  # creates the variables
+        ns["build"](cfg_id, tfshare, tfshare, X)()  # creates the variables
         variables = tfshare.global_variables()
         for v in variables:
-            v.assign(_NS["weight_value"](v.name[:-2], v.shape.as_list()))
+            v.assign(ns["weight_value"](v.name[:-2], v.shape.as_list()))
         names = [v.name for v in variables]
-        results = {}
         with tfshare.variable_scope(tfshare.get_variable_scope(), reuse=True):
-            run = _NS["build"](cfg_id, tfshare, tfshare, X)  # new cells, same variables
-            results["eager first call"] = run()
-            results["eager later call"] = run()
-            fn = tf.function(_NS["build"](cfg_id, tfshare, tfshare, X))
-            results["tf.function"] = fn()
-            results["tf.function again"] = fn()
-        for label, result in results.items():
-            flat = [np.asarray(t) for t in tf.nest.flatten(result)]
-            _compare(oracle, f"{cfg_id}", names, None, flat, problems,
-                     diffs.setdefault(label, {}))
+            run = ns["build"](cfg_id, tfshare, tfshare, X)  # new cells, same variables
+            results = {"eager_first": run(), "eager_later": run()}
+            fn = tf.function(ns["build"](cfg_id, tfshare, tfshare, X), autograph=False)
+            results["function"] = fn()
         after = [v.name for v in tfshare.global_variables()]
-        if after != names:
-            problems.append(f"{cfg_id}: eager re-run / tf.function changed the variables: {after}")
-    print("eager max abs diff per config:", json.dumps(diffs))
+        for label, result in results.items():
+            out.setdefault(label, {})[cfg_id] = (
+                names if after == names else after, None,
+                [np.asarray(t) for t in tf.nest.flatten(result)])
+
+
+# --------------------------------------------------------------------------- comparisons
+MODES = ["graph_exact", "graph", "eager_first", "eager_later", "function"]
+PARAMS = [(setup, mode) for setup in SETUPS for mode in MODES
+          if mode == "graph" or (mode == "graph_exact" and setup in EXACT_SETUPS)
+          or (not mode.startswith("graph") and setup in EAGER_SETUPS)]
+
+
+@pytest.mark.parametrize("setup,mode", PARAMS, ids=[f"{s}-{m}" for s, m in PARAMS])
+def test_drivers_match_tf115(tmp_path_factory, setup, mode):
+    """Variable names (full list, in order), static shapes (graph mode) and
+    values (1e-5) of every configuration equal TF 1.15's."""
+    want = tf115_configs(tmp_path_factory)
+    got = job_out(tmp_path_factory, setup, JOB)[mode]
+    cfg_ids = list(CONFIGS) if mode.startswith("graph") else EAGER_CONFIGS
+    assert sorted(got) == sorted(cfg_ids)
+    problems, diffs = [], {}
+    for cfg_id in cfg_ids:
+        names, shapes, flat = got[cfg_id]
+        want_names = want["json:" + cfg_id + "/names"]
+        if names != want_names:
+            problems.append(f"{cfg_id}: names {names} != TF 1.15 {want_names}")
+            continue
+        want_shapes = want["json:" + cfg_id + "/shapes"]
+        if shapes is not None and shapes != want_shapes:
+            problems.append(f"{cfg_id}: static shapes {shapes} != TF 1.15 {want_shapes}")
+        want_flat = [want[f"{cfg_id}/{i}"] for i in range(len(want_shapes))]
+        if len(flat) != len(want_flat):
+            problems.append(f"{cfg_id}: {len(flat)} results != TF 1.15 {len(want_flat)}")
+            continue
+        diff = 0.0
+        for a, b in zip(flat, want_flat):
+            if a.shape != b.shape:
+                problems.append(f"{cfg_id}: shape {a.shape} != TF 1.15 {b.shape}")
+                break
+            diff = max(diff, float(np.abs(a - b).max()) if a.size else 0.0)
+        diffs[cfg_id] = diff
+        if diff > TOL:
+            problems.append(f"{cfg_id}: max abs diff {diff:.3g} > {TOL}")
+    print(f"{setup}/{mode} max |tfshare - TF 1.15| per config:", diffs)
     assert not problems, "\n".join(problems)
-    assert all(len(d) == len(EAGER_CONFIGS) for d in diffs.values())
+    assert len(diffs) == len(cfg_ids)
+
