@@ -985,6 +985,151 @@ if __name__ == "__main__":
 '''
 
 
+# ---------------------------------------------------------------------------
+# 14. tf.layers given bad arguments: TF1's error texts (first lines).
+PROGRAMS["layers_errors"] = r"""
+import tensorflow as tf
+
+from program_io import emit
+
+tf.app.flags.DEFINE_string("mode", "train", "train or eval")
+FLAGS = tf.app.flags.FLAGS
+
+
+def error_of(fn):
+    try:
+        fn()
+    except (ValueError, TypeError) as e:
+        kind = "ValueError" if isinstance(e, ValueError) else "TypeError"
+        return kind + ": " + str(e).split("\n")[0]
+    return None
+
+
+def main(_):
+    if FLAGS.mode != "train":
+        return
+    x = tf.placeholder(tf.float32, [None, 4])
+    im = tf.placeholder(tf.float32, [None, 5, 5, 2])
+    tf.layers.dense(x, 3, name="fc")
+    emit("already_exists", error_of(lambda: tf.layers.dense(x, 3, name="fc")))
+    emit("shape_mismatch", error_of(lambda: tf.layers.dense(x, 5, name="fc", reuse=True)))
+    emit("does_not_exist", error_of(lambda: tf.layers.dense(x, 3, name="nope", reuse=True)))
+    tf.layers.conv2d(im, 4, 3, name="conv")
+    emit("conv_exists", error_of(lambda: tf.layers.conv2d(im, 4, 3, name="conv")))
+    emit("conv_shape", error_of(lambda: tf.layers.conv2d(im, 4, 2, name="conv", reuse=True)))
+    emit("conv_reuse_ok", error_of(lambda: tf.layers.conv2d(im, 4, 3, name="conv",
+                                                              reuse=tf.AUTO_REUSE)))
+    tf.layers.batch_normalization(x, name="bn")
+    emit("bn_exists", error_of(lambda: tf.layers.batch_normalization(x, name="bn")))
+    with tf.variable_scope("s"):
+        tf.layers.dense(x, 2)
+    with tf.variable_scope("s", reuse=True):
+        emit("reuse_unnamed_ok", error_of(lambda: tf.layers.dense(x, 2)))
+        emit("reuse_unnamed_second", error_of(lambda: tf.layers.dense(x, 2)))
+    layer = tf.layers.Dense(3, name="late")
+    emit("scope_name_early", error_of(lambda: layer.scope_name))
+    emit("n_vars", len(tf.global_variables()))
+
+
+if __name__ == "__main__":
+    tf.app.run(main)
+"""
+
+# ---------------------------------------------------------------------------
+# 15. train.init_from_checkpoint: the assignment-map forms and their error texts.
+PROGRAMS["init_from_checkpoint"] = r"""
+import tensorflow as tf
+
+from program_io import emit, seed_variables
+
+tf.app.flags.DEFINE_string("mode", "train", "train or eval")
+tf.app.flags.DEFINE_string("ckpt_dir", "/tmp/warm", "checkpoint directory")
+FLAGS = tf.app.flags.FLAGS
+
+
+def error_of(fn):
+    try:
+        fn()
+    except (ValueError, TypeError) as e:
+        kind = "ValueError" if isinstance(e, ValueError) else "TypeError"
+        return kind + ": " + str(e).replace(FLAGS.ckpt_dir, "<CK>").split("\n")[0]
+    return None
+
+
+def graph_case(key, path, build, mapping_fn):
+    # warm-start new variables from path; report their values or the error
+    with tf.Graph().as_default():
+        vs = build()
+        err = error_of(lambda: tf.train.init_from_checkpoint(path, mapping_fn(vs)))
+        if err is not None:
+            emit(key, err)
+            return
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            for k, v in sorted(vs.items()):
+                emit(key + "/" + k, sess.run(v))
+
+
+def new_vars():
+    with tf.variable_scope("new"):
+        a = tf.get_variable("a", [2, 3], initializer=tf.zeros_initializer())
+        with tf.variable_scope("sub"):
+            b = tf.get_variable("b", [2], initializer=tf.zeros_initializer())
+        extra = tf.get_variable("extra", [4], initializer=tf.zeros_initializer())
+    with tf.variable_scope("new_1"):
+        c = tf.get_variable("a", [2, 3], initializer=tf.zeros_initializer())
+    plain = tf.Variable(tf.zeros([3]), name="plain")
+    return {"a": a, "b": b, "extra": extra, "c": c, "plain": plain}
+
+
+def root_vars():
+    a = tf.get_variable("a", [2, 3], initializer=tf.zeros_initializer())
+    rw = tf.get_variable("root_w", [3], initializer=tf.zeros_initializer())
+    with tf.variable_scope("sub"):
+        b = tf.get_variable("b", [2], initializer=tf.zeros_initializer())
+    return {"a": a, "rw": rw, "b": b}
+
+
+def main(_):
+    if FLAGS.mode != "train":
+        return
+    with tf.Graph().as_default():
+        with tf.variable_scope("old"):
+            tf.get_variable("a", [2, 3])
+            with tf.variable_scope("sub"):
+                tf.get_variable("b", [2])
+            tf.get_variable("extra", [4])
+        tf.get_variable("root_w", [3])
+        saver = tf.train.Saver()
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            seed_variables(sess)
+            path = saver.save(sess, FLAGS.ckpt_dir + "/full", global_step=5)
+    emit("ckpt", sorted(n for n, _ in tf.train.list_variables(FLAGS.ckpt_dir)))
+    graph_case("scope_to_scope", path, new_vars, lambda v: {"old/": "new/"})
+    graph_case("by_name", path, new_vars, lambda v: {"old/a": "new/a", "old/sub/b": "new/sub/b"})
+    graph_case("by_object", path, new_vars, lambda v: {"old/a": v["c"], "root_w": v["plain"]})
+    graph_case("old_to_root", path, root_vars, lambda v: {"old/": "/"})
+    graph_case("root_to_root", path, root_vars, lambda v: {"/": "/"})
+    graph_case("old_to_root_ok", path,
+               lambda: {"a": tf.get_variable("a", [2, 3]), "b": tf.get_variable("sub/b", [2])},
+               lambda v: {"old/": "/"})
+    graph_case("root_to_scope", path,
+               lambda: {"w": tf.get_variable("w/root_w", [3],
+                                             initializer=tf.zeros_initializer())},
+               lambda v: {"/": "w/"})
+    graph_case("err_missing", path, new_vars, lambda v: {"old/zzz": "new/a"})
+    graph_case("err_shape", path, new_vars, lambda v: {"old/sub/b": "new/a"})
+    graph_case("err_scope_only", path, new_vars, lambda v: {"old/a": "new/zzz"})
+    graph_case("err_scope_missing", path,
+               lambda: {"x": tf.get_variable("q/a", [2, 3]),
+                        "y": tf.get_variable("q/nothere", [2])},
+               lambda v: {"old/": "q/"})
+
+if __name__ == "__main__":
+    tf.app.run(main)
+"""
+
 def make_inputs() -> dict:
     """The programs' data set (deterministic)."""
     import numpy as np

@@ -25,8 +25,52 @@ from setup_runs import SETUPS, job_out, setup_result, setup_workdir
 TOL = 1e-5
 JOB = "compat_programs:run_tfshare_setup"
 CASES = [(setup, name) for setup in SETUPS for name in sorted(programs_for(setup))]
-#: facts that legitimately differ from TF 1.15, with the reason (docs/oracles.md)
-KNOWN_DIFFERENCES: dict = {}
+
+
+def _without_defined_at(text: str) -> str:
+    return text.replace(" Originally defined at:", "")
+
+
+_DEFINED_AT = ("owner vars (tfshare/variables): TF 1.15's 'Variable ... already exists' error "
+               "goes on with ' Originally defined at:' and the creating traceback; tfshare's "
+               "stops after 'in VarScope?'")
+#: (program, phase, fact) -> (owner and reason, TF 1.15's value -> the value tfshare gives).
+#: Each is checked to still differ (a fix makes the test fail until the entry goes).
+KNOWN_DIFFERENCES = {
+    ("layers_errors", "train", key): (_DEFINED_AT, _without_defined_at)
+    for key in ("already_exists", "conv_exists", "bn_exists")
+}
+
+
+def _canonical(value):
+    """Facts with Python dict literals inside messages (a checkpoint's name -> shape
+    map, printed in the reader's hash order) compared with sorted keys."""
+    import ast
+    import re
+
+    if isinstance(value, str):
+        def sort_dict(match):
+            try:
+                return repr(dict(sorted(ast.literal_eval(match.group(0)).items())))
+            except (ValueError, SyntaxError):
+                return match.group(0)
+        return re.sub(r"\{[^{}]*\}", sort_dict, value)
+    if isinstance(value, list):
+        return [_canonical(v) for v in value]
+    return value
+
+
+def _facts_equal(got: dict, want: dict, name: str, label: str) -> None:
+    want = {k: _canonical(v) for k, v in want.items()}
+    got = {k: _canonical(v) for k, v in got.items()}
+    for key in list(want):
+        known = KNOWN_DIFFERENCES.get((name, label, key))
+        if known is not None:
+            assert got.get(key) != want[key], f"fixed? drop KNOWN_DIFFERENCES entry {key}"
+            want[key] = known[1](want[key])
+    assert sorted(got) == sorted(want), f"{name}/{label}: facts {sorted(set(got) ^ set(want))}"
+    for key in want:
+        assert got[key] == want[key], f"{name}/{label}/{key}: {got[key]!r} != TF 1.15 {want[key]!r}"
 
 
 def _tf115(tmp_path_factory, name: str) -> dict:
@@ -74,12 +118,12 @@ def test_program_matches_tf115(tmp_path_factory, setup, name):
     for label in ("train", "eval"):
         want_facts, want_arrays = _of(want_out, name, label)
         got_facts, got_arrays = _of(got_out, name, label)
-        assert want_facts or want_arrays, f"TF 1.15 recorded nothing for {name}/{label}"
-        assert got_facts == want_facts, f"{name}/{label} facts differ"
+        assert want_facts or want_arrays or label == "eval", f"TF 1.15 recorded nothing: {name}"
+        _facts_equal(got_facts, want_facts, name, label)
         _close(got_arrays, want_arrays, f"{setup}/{name}/{label}")
 
 
-@pytest.mark.parametrize("name", sorted(PROGRAMS))
+@pytest.mark.parametrize("name", sorted(n for n, src in PROGRAMS.items() if '"before/' in src))
 def test_training_changes_the_numbers(tmp_path_factory, name):
     """Each program's training does something (so "after" compares something new):
     on TF 1.15 some reported number differs before and after training."""
@@ -88,8 +132,7 @@ def test_training_changes_the_numbers(tmp_path_factory, name):
     before = {k[len("before/"):]: v for k, v in arrays.items() if k.startswith("before/")}
     after = {k[len("after/"):]: v for k, v in arrays.items() if k.startswith("after/")}
     moved = [k for k in set(before) & set(after) if not np.allclose(before[k], after[k])]
-    values = {k: v for k, v in arrays.items() if k.startswith("ckpt/value/")}
-    assert moved or (values and not before), f"{name}: training left every number unchanged"
+    assert moved, f"{name}: training left every number unchanged"
     for k, v in arrays.items():
         assert np.all(np.isfinite(np.asarray(v, np.float64))), f"{name}/{k} is not finite"
 
@@ -103,7 +146,7 @@ def test_program_restores_tf115_checkpoint(tmp_path_factory, setup, name):
     _no_errors(got_out, name, f"tfshare ({setup})")
     want_facts, want_arrays = _of(want_out, name, "eval")
     got_facts, got_arrays = _of(got_out, name, "eval_other")
-    assert got_facts == want_facts
+    _facts_equal(got_facts, want_facts, name, "eval")
     _close(got_arrays, want_arrays, f"{setup}/{name} restoring TF 1.15's checkpoint")
 
 

@@ -85,8 +85,11 @@ def _io_module(tf, data, out, prefix):
         (floats, arrays, lists of them) as arrays (compared to a tolerance)."""
         if _is_fact(value):
             out["json:" + prefix + key] = value
-        else:
-            out[prefix + key] = np.asarray(value)
+            return
+        array = np.asarray(value)
+        if array.dtype == object:
+            raise TypeError("emit(%r): not a fact nor numbers: %r" % (key, value))
+        out[prefix + key] = array
 
     module.emit = emit
     module.seed_variables = lambda target: _seed_variables(tf, target)
