@@ -10,6 +10,7 @@ same cell, and independent numpy derivations.
 """
 from __future__ import annotations
 
+import os
 from functools import partial
 
 import numpy as np
@@ -885,6 +886,81 @@ def single_step_and_lengths_above_time(mode):
 
     _, (long, clip) = evaluate(mode, build, _weight)
     assert_close(long, clip)
+
+
+# --------------------------------------------------------------------------- TF 1.15's errors
+#: bad calls of every driver (``R``: the drivers, ``C``: the cells; graph mode);
+#: TF 1.15 runs the same text, its messages are recorded in docs/oracles.md
+ERROR_CASES = {
+    "static_rnn_tensor_inputs": "R.static_rnn(C.GRUCell(2), x2, dtype=tf.float32)",
+    "static_rnn_empty_inputs": "R.static_rnn(C.GRUCell(2), [], dtype=tf.float32)",
+    "static_rnn_no_dtype": "R.static_rnn(C.GRUCell(2), [x2])",
+    "static_rnn_not_a_cell": "R.static_rnn(object(), [x2], dtype=tf.float32)",
+    "static_rnn_rank2_lengths": "R.static_rnn(C.GRUCell(2), [x2], sequence_length=[[1]] * 4, "
+                                "dtype=tf.float32)",
+    "dynamic_rnn_no_dtype": "R.dynamic_rnn(C.GRUCell(2), x3)",
+    "dynamic_rnn_rank2_inputs": "R.dynamic_rnn(C.GRUCell(2), x2, dtype=tf.float32)",
+    "dynamic_rnn_rank2_lengths": "R.dynamic_rnn(C.GRUCell(2), x3, sequence_length=[[1]] * 4, "
+                                 "dtype=tf.float32)",
+    "dynamic_rnn_unknown_depth": "R.dynamic_rnn(C.GRUCell(2), tf.compat.v1.placeholder("
+                                 "tf.float32, [None, None, None]), dtype=tf.float32)",
+    "dynamic_rnn_int_inputs": "R.dynamic_rnn(C.GRUCell(2), tf.zeros([4, 6, 3], tf.int32), "
+                              "dtype=tf.int32)",
+    "bidirectional_not_a_cell": "R.bidirectional_dynamic_rnn(C.GRUCell(2), object(), x3, "
+                                "dtype=tf.float32)",
+    "static_bidirectional_tensor": "R.static_bidirectional_rnn(C.GRUCell(2), C.GRUCell(2), x2, "
+                                   "dtype=tf.float32)",
+    "stack_no_fw_cells": "R.stack_bidirectional_dynamic_rnn([], [C.GRUCell(2)], x3, "
+                         "dtype=tf.float32)",
+    "stack_depths_differ": "R.stack_bidirectional_rnn([C.GRUCell(2)], [C.GRUCell(2)] * 2, [x2], "
+                           "dtype=tf.float32)",
+}
+ERRORS_CODE = f"""
+import re
+
+
+def driver_errors(R, C):
+    out = {{}}
+    for name, call in sorted({ERROR_CASES!r}.items()):
+        with tf.Graph().as_default():
+            x2, x3 = tf.zeros([4, 3]), tf.zeros([4, 6, 3])
+            try:
+                eval(call)
+                out[name] = None
+            except Exception as e:  # the type and the first line (no object addresses)
+                message = re.sub(" at 0x[0-9a-f]+", "", str(e).split("\\n")[0])
+                out[name] = [type(e).__name__, message]
+    return out
+"""
+TF115_ERRORS_CODE = ERRORS_CODE + """
+import types
+R = types.SimpleNamespace(
+    static_rnn=tf.nn.static_rnn, dynamic_rnn=tf.nn.dynamic_rnn,
+    bidirectional_dynamic_rnn=tf.nn.bidirectional_dynamic_rnn,
+    static_bidirectional_rnn=tf.nn.static_bidirectional_rnn,
+    stack_bidirectional_rnn=tf.contrib.rnn.stack_bidirectional_rnn,
+    stack_bidirectional_dynamic_rnn=tf.contrib.rnn.stack_bidirectional_dynamic_rnn)
+OUT["json:errors"] = driver_errors(R, tf.nn.rnn_cell)
+"""
+ERRORS_GOLDEN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "programs",
+                             "tf115_driver_errors")
+
+
+def test_error_types_match_tf115(tmp_path_factory):
+    """Every bad call raises the exception type TF 1.15 raises (the messages name the
+    argument and the value, in TF 2.x's wording: docs/oracles.md)."""
+    from oracle import tf115_or_golden
+
+    want = tf115_or_golden(tmp_path_factory, "driver_errors", TF115_ERRORS_CODE,
+                           ERRORS_GOLDEN)["json:errors"]
+    ns = {"tf": tf}
+    exec(ERRORS_CODE, ns)  # noqa: S102 (our own code, shared with TF 1.15)
+    got = ns["driver_errors"](rnn, tfshare)
+    assert sorted(got) == sorted(want) == sorted(ERROR_CASES)
+    for name in ERROR_CASES:
+        assert want[name] is not None, f"TF 1.15 accepted {name}"
+        assert got[name] is not None, f"tfshare accepted {name}"
+        assert got[name][0] == want[name][0], (name, got[name], want[name])
 
 
 # every case above, under every setup (keep this last: it lists the cases)
