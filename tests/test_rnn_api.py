@@ -19,6 +19,7 @@ import tensorflow as tf
 
 import tfshare
 from tfshare import rnn
+from test_rnn_oracle import TF115_DRIVERS
 from setup_runs import Cases
 
 v1 = tf.compat.v1
@@ -932,14 +933,7 @@ def driver_errors(R, C):
                 out[name] = [type(e).__name__, message]
     return out
 """
-TF115_ERRORS_CODE = ERRORS_CODE + """
-import types
-R = types.SimpleNamespace(
-    static_rnn=tf.nn.static_rnn, dynamic_rnn=tf.nn.dynamic_rnn,
-    bidirectional_dynamic_rnn=tf.nn.bidirectional_dynamic_rnn,
-    static_bidirectional_rnn=tf.nn.static_bidirectional_rnn,
-    stack_bidirectional_rnn=tf.contrib.rnn.stack_bidirectional_rnn,
-    stack_bidirectional_dynamic_rnn=tf.contrib.rnn.stack_bidirectional_dynamic_rnn)
+TF115_ERRORS_CODE = ERRORS_CODE + TF115_DRIVERS + """
 OUT["json:errors"] = driver_errors(R, tf.nn.rnn_cell)
 """
 ERRORS_GOLDEN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "programs",

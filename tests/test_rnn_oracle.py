@@ -174,8 +174,9 @@ def run_graph(cfg_ids, C, R, X, v1):
     return out
 """
 
-#: TF 1.15's own drivers; the contrib stack functions are the real ones there
-TF115_CODE = BUILD_CODE + """
+#: TF 1.15 code making ``R``: its own drivers (the contrib stack functions are
+#: the real ones there) and ``variable_scope``
+TF115_DRIVERS = """
 import types
 R = types.SimpleNamespace(
     dynamic_rnn=tf.nn.dynamic_rnn, static_rnn=tf.nn.static_rnn,
@@ -184,6 +185,8 @@ R = types.SimpleNamespace(
     stack_bidirectional_rnn=tf.contrib.rnn.stack_bidirectional_rnn,
     stack_bidirectional_dynamic_rnn=tf.contrib.rnn.stack_bidirectional_dynamic_rnn,
     variable_scope=tf.variable_scope)
+"""
+TF115_CODE = BUILD_CODE + TF115_DRIVERS + """
 for cfg_id, (names, shapes, flat) in run_graph(list(CONFIGS), tf.nn.rnn_cell, R, IN["x"],
                                               tf.compat.v1).items():
     OUT["json:" + cfg_id + "/names"] = names
