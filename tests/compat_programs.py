@@ -16,7 +16,7 @@ exactly as a user migrates (:func:`for_tfshare`). Programs are of three kinds:
   (``setup_runs.SETUPS``); where eager execution is on, the harness gives them
   a ``tf.Graph`` as TF2-era code does;
 * programs whose first statement is ``tf.disable_v2_behavior()``: they choose
-  their setup, so they run under the ``v1`` setup;
+  their setup, so they run under the ``v1_behavior`` setup;
 * eager programs (first statement ``tf.enable_eager_execution()``): they run
   under the setups that leave eager execution on.
 """
@@ -462,6 +462,7 @@ def main(_):
         seed_variables(sess)
         emit("before/r1", sess.run(result1, feed))
         emit("before/r2", sess.run(result2, feed))
+        emit("before/loss", sess.run(loss, feed))
         for _ in range(3):
             sess.run(train, feed)
         emit("after/loss", sess.run(loss, feed))
@@ -527,6 +528,7 @@ def main(_):
                                            save_summaries_steps=None,
                                            save_summaries_secs=None) as sess:
         emit("before/logits", sess.run(logits, feed))
+        emit("before/infer_logits", sess.run(logits, infer))
         for _ in range(3):
             sess.run(train_op, feed)
         emit("after/infer_logits", sess.run(logits, infer))
@@ -912,6 +914,7 @@ def main(_):
         sess.run(tf.global_variables_initializer())
         seed_variables(sess)
         emit("before/c", sess.run(c, feed))
+        emit("before/loss", sess.run(loss, feed))
         for _ in range(2):
             sess.run(train, feed)
         emit("after/loss", sess.run(loss, feed))
@@ -1179,7 +1182,7 @@ def programs_for(setup: str) -> dict:
     from setup_runs import EAGER_SETUPS
 
     return {name: src for name, src in PROGRAMS.items()
-            if kind(src) == "graph" or (kind(src) == "v1" and setup == "v1")
+            if kind(src) == "graph" or (kind(src) == "v1" and setup == "v1_behavior")
             or (kind(src) == "eager" and setup in EAGER_SETUPS)}
 
 

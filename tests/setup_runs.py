@@ -1,11 +1,11 @@
-"""The TF1 setups a program may choose, and one subprocess per setup.
+"""One subprocess per TF1 setup, running every setup-aware job of the RNN suites.
 
-``tf.compat.v1.disable_v2_behavior()`` and the switches it flips are
-process-global, so every setup runs in its own Python process. That process
-applies the setup's switches first, then runs every registered *job*
-(``module:function``) and returns what they put in their ``OUT`` dict. The
-result of a setup is computed once per pytest session and shared by the
-xdist workers (``oracle.shared_result``).
+The setups are those of ``tf1_setups`` (``tf.compat.v1.disable_v2_behavior()``
+and the switches it flips, each process-global). A setup process imports
+``tf1_setups`` with ``TFSHARE_TF1_SETUP=<setup>`` (which applies the
+switches), then runs every registered *job* (``module:function``) and returns
+what they put in their ``OUT`` dicts. The result of a setup is computed once
+per pytest session and shared by the xdist workers (``oracle.shared_result``).
 
 A job is ``fn(out: dict, setup: str, workdir: str) -> None``; it fills
 ``out`` with numpy arrays or picklable values. An exception in a job is
@@ -22,20 +22,13 @@ import tempfile
 import textwrap
 import time
 
+import tf1_setups
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 
-#: setup name -> the ``tf.compat.v1`` switches its programs call first
-SETUPS = {
-    "eager": (),  # TF 2's defaults: eager; TF1 graphs via tf.Graph().as_default()
-    "graph": ("disable_eager_execution",),
-    "v1": ("disable_v2_behavior",),
-    "tensorshape": ("disable_v2_tensorshape",),
-    "ref_variables": ("disable_resource_variables",),
-    "control_flow_v1": ("disable_control_flow_v2",),
-}
+SETUPS = tf1_setups.SETUPS
 #: setups in which eager execution is still on (graph mode via tf.Graph())
-EAGER_SETUPS = [s for s, switches in SETUPS.items()
-                if not {"disable_eager_execution", "disable_v2_behavior"} & set(switches)]
+EAGER_SETUPS = [s for s in SETUPS if tf1_setups.EXPECTED[s]["eager"]]
 
 #: the jobs every setup process runs, in order
 JOBS = (
@@ -48,10 +41,9 @@ JOBS = (
 _SCRIPT = """
 import os, pickle, sys, traceback
 sys.path.insert(0, {here!r})
-os.environ["TFSHARE_TF1_SETUP"] = {setup!r}
-import tensorflow as tf
-for switch in {switches!r}:
-    getattr(tf.compat.v1, switch)()
+os.environ[{env!r}] = {setup!r}
+import tf1_setups  # applies the setup's switches
+assert tf1_setups.in_force() == tf1_setups.EXPECTED[{setup!r}], tf1_setups.in_force()
 import importlib
 results = {{}}
 import time
@@ -80,7 +72,7 @@ def run_setup(setup: str, workdir: str, jobs=JOBS, timeout: int = 900,
         script = os.path.join(tmp, "setup_script.py")
         with open(script, "w") as f:
             f.write(textwrap.dedent(_SCRIPT.format(
-                here=HERE, setup=setup, switches=SETUPS[setup], jobs=tuple(jobs),
+                here=HERE, env=tf1_setups.ENV, setup=setup, jobs=tuple(jobs),
                 workdir=workdir, result=result)))
         env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="",
                    PYTHONDONTWRITEBYTECODE="1", **(env or {}))
@@ -100,6 +92,9 @@ def setup_workdir(tmp_path_factory, setup: str) -> str:
     return str(shared_root(tmp_path_factory) / "setup_runs" / setup)
 
 
+_MEMO: dict = {}  # setup -> result, per test process
+
+
 def setup_result(tmp_path_factory, setup: str) -> dict:
     """``run_setup(setup)`` once per pytest session (shared across xdist workers).
 
@@ -108,13 +103,16 @@ def setup_result(tmp_path_factory, setup: str) -> dict:
     from compat_programs import tf115_results, tf115_workdir
     from oracle import HAVE_TF115, shared_result
 
+    if setup in _MEMO:
+        return _MEMO[setup]
     env = {}
     if HAVE_TF115:
         tf115_results(tmp_path_factory)
         env["TFSHARE_TF115_PROGRAMS"] = tf115_workdir(tmp_path_factory)
-    return shared_result(tmp_path_factory, "setup_" + setup,
-                         lambda: run_setup(setup, setup_workdir(tmp_path_factory, setup),
-                                           env=env))
+    _MEMO[setup] = shared_result(
+        tmp_path_factory, "setup_" + setup,
+        lambda: run_setup(setup, setup_workdir(tmp_path_factory, setup), env=env))
+    return _MEMO[setup]
 
 
 def job_out(tmp_path_factory, setup: str, job: str) -> dict:
@@ -123,19 +121,6 @@ def job_out(tmp_path_factory, setup: str, job: str) -> dict:
     if "error" in out:
         raise AssertionError(f"job {job} crashed under setup {setup!r}:\n{out['error']}")
     return out
-
-
-def current_setup() -> str:
-    """The setup of this process (``eager`` in the pytest process itself)."""
-    return os.environ.get("TFSHARE_TF1_SETUP", "eager")
-
-
-def eager_available() -> bool:
-    """Does this process's setup leave eager execution on?"""
-    return current_setup() in EAGER_SETUPS
-
-
-_MEMO: dict = {}
 
 
 class Cases:
@@ -200,7 +185,4 @@ class Cases:
                 out["seconds"][f"{name}[{mode}]"] = round(time.perf_counter() - start, 2)
 
     def outcome(self, tmp_path_factory, setup: str, name: str, mode: str) -> str:
-        key = (setup, self.job)
-        if key not in _MEMO:
-            _MEMO[key] = job_out(tmp_path_factory, setup, self.job)
-        return _MEMO[key][f"{name}[{mode}]"]
+        return job_out(tmp_path_factory, setup, self.job)[f"{name}[{mode}]"]

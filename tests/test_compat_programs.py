@@ -150,24 +150,24 @@ def test_program_restores_tf115_checkpoint(tmp_path_factory, setup, name):
     _close(got_arrays, want_arrays, f"{setup}/{name} restoring TF 1.15's checkpoint")
 
 
-GRAPH_NAMES = sorted(n for n in programs_for("v1") if kind(PROGRAMS[n]) != "eager")
+GRAPH_NAMES = sorted(n for n in programs_for("v1_behavior") if kind(PROGRAMS[n]) != "eager")
 
 
 @needs_tf115
 @pytest.mark.parametrize("name", GRAPH_NAMES)
 def test_tf115_restores_tfshare_checkpoint(tmp_path_factory, name):
-    """TF 1.15 restores what tfshare's Saver wrote (setup ``v1``) into the same
+    """TF 1.15 restores what tfshare's Saver wrote (setup ``v1_behavior``) into the same
     program and reports the numbers tfshare reported."""
     from compat_programs import tf115_code
     from oracle import shared_result
 
-    setup_result(tmp_path_factory, "v1")
-    tfshare_dir = os.path.join(setup_workdir(tmp_path_factory, "v1"), "programs")
+    setup_result(tmp_path_factory, "v1_behavior")
+    tfshare_dir = os.path.join(setup_workdir(tmp_path_factory, "v1_behavior"), "programs")
     workdir = str(shared_root(tmp_path_factory) / "tf115_restores")
     out = shared_result(tmp_path_factory, "tf115_restores_tfshare", lambda: run_tf115(
         tf115_code(False, workdir, restore_from=tfshare_dir), _inputs()))
     _no_errors(out, name, "TF 1.15 (restoring tfshare's checkpoint)")
-    tfshare_facts, tfshare_arrays = _of(job_out(tmp_path_factory, "v1", JOB), name, "eval")
+    tfshare_facts, tfshare_arrays = _of(job_out(tmp_path_factory, "v1_behavior", JOB), name, "eval")
     facts, arrays = _of(out, name, "eval_other")
     assert facts == tfshare_facts
     _close(arrays, tfshare_arrays, f"TF 1.15 <- tfshare/{name}")

@@ -155,12 +155,20 @@ def build(cfg_id, C, R, X):
                                          sequence_length=seq_t, **kw)
     return run
 
-def run_graph(cfg_ids, C, R, X, v1):
+def run_graph(cfg_ids, C, R, X, v1, catch=False):
     # Each configuration in its own graph and Session (one graph for all of them
     # builds several times slower). Returns
-    # {{cfg_id: (variable names, static shapes, flat results)}}.
+    # {{cfg_id: (variable names, static shapes, flat results)}}; with catch, a
+    # configuration that raises gets its traceback instead.
     out = {{}}
     for cfg_id in cfg_ids:
+        if catch:
+            try:
+                out.update(run_graph([cfg_id], C, R, X, v1))
+            except Exception:
+                import traceback
+                out[cfg_id] = traceback.format_exc()[-3000:]
+            continue
         with tf.Graph().as_default():
             result = tf.nest.flatten(build(cfg_id, C, R, X)())
             variables = v1.global_variables()
@@ -201,7 +209,7 @@ _NS: dict = {"np": np}
 X = np.random.RandomState(42).uniform(-0.5, 0.5, (B, T, D)).astype("float32")
 TOL = 1e-5
 JOB = "test_rnn_oracle:run_configs"
-EXACT_SETUPS = ("eager", "v1")
+EXACT_SETUPS = ("eager", "v1_behavior")
 
 
 def tf115_configs(tmp_path_factory) -> dict:
@@ -226,74 +234,98 @@ def run_configs(out: dict, setup: str, workdir: str) -> None:
 
     ns = dict(_NS, tf=tf)
     exec(BUILD_CODE, ns)  # noqa: S102 (our own code string, shared with TF 1.15)
-    out["graph"] = ns["run_graph"](list(CONFIGS), tfshare, tfshare, X, tf.compat.v1)
+    out["graph"] = ns["run_graph"](list(CONFIGS), tfshare, tfshare, X, tf.compat.v1, True)
     if setup in EXACT_SETUPS:
         previous = fastpath.set_fast_path_options(enabled=False)
         try:
             out["graph_exact"] = ns["run_graph"](list(CONFIGS), tfshare, tfshare, X,
-                                                 tf.compat.v1)
+                                                 tf.compat.v1, True)
         finally:
             fastpath.set_fast_path_options(**previous)
     if setup not in EAGER_SETUPS:
         return
     for cfg_id in EAGER_CONFIGS:
-        tfshare.reset_default_graph()
-        ns["build"](cfg_id, tfshare, tfshare, X)()  # creates the variables
-        variables = tfshare.global_variables()
-        for v in variables:
-            v.assign(ns["weight_value"](v.name[:-2], v.shape.as_list()))
-        names = [v.name for v in variables]
-        with tfshare.variable_scope(tfshare.get_variable_scope(), reuse=True):
-            run = ns["build"](cfg_id, tfshare, tfshare, X)  # new cells, same variables
-            results = {"eager_first": run(), "eager_later": run()}
-            fn = tf.function(ns["build"](cfg_id, tfshare, tfshare, X), autograph=False)
-            results["function"] = fn()
-        after = [v.name for v in tfshare.global_variables()]
-        for label, result in results.items():
-            out.setdefault(label, {})[cfg_id] = (
-                names if after == names else after, None,
-                [np.asarray(t) for t in tf.nest.flatten(result)])
+        try:
+            runs = _eager_runs(ns, cfg_id)
+        except Exception:  # noqa: BLE001 - the first call failed: every label reports it
+            import traceback
+
+            runs = dict.fromkeys(("eager_first", "eager_later", "function"),
+                                 traceback.format_exc()[-3000:])
+        for label, result in runs.items():
+            out.setdefault(label, {})[cfg_id] = result
+
+
+def _eager_runs(ns: dict, cfg_id: str) -> dict:
+    """``{label: (variable names, None, flat results) or a traceback}``."""
+    import traceback
+
+    import tensorflow as tf
+
+    import tfshare
+
+    tfshare.reset_default_graph()
+    ns["build"](cfg_id, tfshare, tfshare, X)()  # creates the variables
+    variables = tfshare.global_variables()
+    for v in variables:
+        v.assign(ns["weight_value"](v.name[:-2], v.shape.as_list()))
+    names = [v.name for v in variables]
+    runs = {}
+    with tfshare.variable_scope(tfshare.get_variable_scope(), reuse=True):
+        run = ns["build"](cfg_id, tfshare, tfshare, X)  # new cells, same variables
+        fn = tf.function(ns["build"](cfg_id, tfshare, tfshare, X), autograph=False)
+        for label, call in (("eager_first", run), ("eager_later", run), ("function", fn)):
+            try:
+                runs[label] = call()
+            except Exception:  # noqa: BLE001 - reported by the test of this label
+                runs[label] = traceback.format_exc()[-3000:]
+    after = [v.name for v in tfshare.global_variables()]
+    return {label: result if isinstance(result, str) else (
+        names if after == names else after, None,
+        [np.asarray(t) for t in tf.nest.flatten(result)]) for label, result in runs.items()}
 
 
 # --------------------------------------------------------------------------- comparisons
 MODES = ["graph_exact", "graph", "eager_first", "eager_later", "function"]
-PARAMS = [(setup, mode) for setup in SETUPS for mode in MODES
-          if mode == "graph" or (mode == "graph_exact" and setup in EXACT_SETUPS)
-          or (not mode.startswith("graph") and setup in EAGER_SETUPS)]
+#: the fast path's compiled LSTM function, after other shapes in the same process,
+#: reshapes with a size of an earlier trace (minimal case in the cells' report)
+FAST_PATH_RETRACE = ("owner cells (tfshare/fastpath.py): in eager mode, after traces of other "
+                     "shapes, the LSTM fast path fails with 'Input to reshape is a tensor with "
+                     "N values, but the requested shape has M'")
 
 
-@pytest.mark.parametrize("setup,mode", PARAMS, ids=[f"{s}-{m}" for s, m in PARAMS])
-def test_drivers_match_tf115(tmp_path_factory, setup, mode):
+def _params() -> list:
+    out = []
+    for setup in SETUPS:
+        for mode in MODES:
+            if mode == "graph_exact" and setup not in EXACT_SETUPS:
+                continue
+            if not mode.startswith("graph") and setup not in EAGER_SETUPS:
+                continue
+            for cfg_id in (CONFIGS if mode.startswith("graph") else EAGER_CONFIGS):
+                marks = ([pytest.mark.xfail(strict=True, reason=FAST_PATH_RETRACE)]
+                         if cfg_id == "bd_basic_seq_tm" and not mode.startswith("graph")
+                         else [])
+                out.append(pytest.param(setup, mode, cfg_id, marks=marks,
+                                        id=f"{setup}-{mode}-{cfg_id}"))
+    return out
+
+
+@pytest.mark.parametrize("setup,mode,cfg_id", _params())
+def test_driver_matches_tf115(tmp_path_factory, setup, mode, cfg_id):
     """Variable names (full list, in order), static shapes (graph mode) and
-    values (1e-5) of every configuration equal TF 1.15's."""
+    values (1e-5) of the configuration equal TF 1.15's."""
     want = tf115_configs(tmp_path_factory)
     got = job_out(tmp_path_factory, setup, JOB)[mode]
-    cfg_ids = list(CONFIGS) if mode.startswith("graph") else EAGER_CONFIGS
-    assert sorted(got) == sorted(cfg_ids)
-    problems, diffs = [], {}
-    for cfg_id in cfg_ids:
-        names, shapes, flat = got[cfg_id]
-        want_names = want["json:" + cfg_id + "/names"]
-        if names != want_names:
-            problems.append(f"{cfg_id}: names {names} != TF 1.15 {want_names}")
-            continue
-        want_shapes = want["json:" + cfg_id + "/shapes"]
-        if shapes is not None and shapes != want_shapes:
-            problems.append(f"{cfg_id}: static shapes {shapes} != TF 1.15 {want_shapes}")
-        want_flat = [want[f"{cfg_id}/{i}"] for i in range(len(want_shapes))]
-        if len(flat) != len(want_flat):
-            problems.append(f"{cfg_id}: {len(flat)} results != TF 1.15 {len(want_flat)}")
-            continue
-        diff = 0.0
-        for a, b in zip(flat, want_flat):
-            if a.shape != b.shape:
-                problems.append(f"{cfg_id}: shape {a.shape} != TF 1.15 {b.shape}")
-                break
-            diff = max(diff, float(np.abs(a - b).max()) if a.size else 0.0)
-        diffs[cfg_id] = diff
-        if diff > TOL:
-            problems.append(f"{cfg_id}: max abs diff {diff:.3g} > {TOL}")
-    print(f"{setup}/{mode} max |tfshare - TF 1.15| per config:", diffs)
-    assert not problems, "\n".join(problems)
-    assert len(diffs) == len(cfg_ids)
-
+    assert sorted(got) == sorted(CONFIGS if mode.startswith("graph") else EAGER_CONFIGS)
+    assert not isinstance(got[cfg_id], str), f"{cfg_id} raised:\n{got[cfg_id]}"
+    names, shapes, flat = got[cfg_id]
+    assert names == want["json:" + cfg_id + "/names"]
+    want_shapes = want["json:" + cfg_id + "/shapes"]
+    if shapes is not None:
+        assert shapes == want_shapes, "static shapes"
+    want_flat = [want[f"{cfg_id}/{i}"] for i in range(len(want_shapes))]
+    assert len(flat) == len(want_flat)
+    for i, (a, b) in enumerate(zip(flat, want_flat)):
+        assert a.shape == b.shape, f"result {i}"
+        np.testing.assert_allclose(a, b, rtol=0, atol=TOL, err_msg=f"{cfg_id} result {i}")
