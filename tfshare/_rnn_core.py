@@ -29,6 +29,7 @@ import tensorflow as tf
 
 from tfshare._shapes import static_axis, static_shape
 from tfshare.cells import base as _cell_base
+from tfshare.cells.base import assert_like_rnncell  # noqa: F401 (seq2seq imports it here)
 
 nest = tf.nest
 
