@@ -224,8 +224,8 @@ def error_texts_spec(mode):
         cell = tfshare.BasicLSTMCell(2)
         x = tf.constant(X)
         kind, msg = _message(lambda: rnn.static_rnn(cell, [x[:, 0]]))
-        assert (kind, msg) == (ValueError,
-                               "If no initial_state is provided, argument `dtype` must be specified")
+        assert (kind, msg) == (
+            ValueError, "If no initial_state is provided, argument `dtype` must be specified")
         kind, msg = _message(lambda: rnn.dynamic_rnn(cell, x[:, 0], dtype=tf.float32,
                                                      time_major=True))
         assert kind is ValueError and msg.startswith("Shape (4, 3) must have rank at least 3")
@@ -684,8 +684,8 @@ def _check_keras_pairs(mode, pairs):
                     out, ref = sess.run(result)
         else:  # cells made outside tf.function (Keras makes seed variables in __init__)
             fn = partial(build, make(), make())
-            out, ref = nest.map_structure(np.asarray, (tf.function(fn, autograph=False) if mode == "function"
-                                                       else fn)())
+            run = tf.function(fn, autograph=False) if mode == "function" else fn
+            out, ref = nest.map_structure(np.asarray, run())
         (steps, states, init), (bsteps, bstates, binit) = ref
         masked_y, masked_s = _masked_reference(steps, states, init, seq)
         full_y, full_s = _masked_reference(steps, states, init, [4] * 4)
