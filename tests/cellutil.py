@@ -592,49 +592,30 @@ def assign_by_suffix(variables, weights: dict) -> dict:
 
 def set_variational_noise(cell, noise: dict) -> bool:
     """Feed the oracle's variational noise (flat leaves per kind) into a tfshare
-    DropoutWrapper, replacing the noise it drew at construction. TF1 keeps the noise in
-    ``_recurrent_{input,state,output}_noise``; tfshare keeps it per outer context in the
-    dict returned by ``_noise()`` (a test-only hook on a private detail: if it changes,
-    this returns False and the golden variational tests fail loudly). Returns success."""
+    DropoutWrapper through its public ``set_variational_noise`` (TF1 keeps the noise
+    in ``_recurrent_{input,state,output}_noise``). Returns False when the wrapper
+    draws other kinds or numbers of noise tensors (then the golden variational tests
+    fail loudly)."""
     import tensorflow as tf
 
-    holder = None
-    if callable(getattr(cell, "_noise", None)):
-        holder = cell._noise()  # the cached dict of the current (eager) context
-        get = holder.get
-
-        def put(kind, value):
-            holder[kind] = value
-    elif hasattr(cell, "_recurrent_state_noise"):
-        def get(kind):
-            return getattr(cell, f"_recurrent_{kind}_noise", None)
-
-        def put(kind, value):
-            setattr(cell, f"_recurrent_{kind}_noise", value)
-    else:
-        return False
+    current = cell.variational_noise()
+    kinds = {}
     for kind, arrays in noise.items():
-        cur = get(kind)
-        if cur is None:
+        like = current.get(kind)
+        if like is None or len(tf.nest.flatten(like)) != len(arrays):
             return False
-        leaves = tf.nest.flatten(cur)
-        if len(leaves) != len(arrays):
-            return False
-        for leaf, a in zip(leaves, arrays):
-            if tuple(leaf.shape) != tuple(np.shape(a)):
-                return False
-        put(kind, tf.nest.pack_sequence_as(cur, [tf.constant(a) for a in arrays]))
+        kinds[kind] = tf.nest.pack_sequence_as(like, [np.asarray(a) for a in arrays])
+    cell.set_variational_noise(**kinds)
     return True
 
 
 def get_variational_noise(cell) -> dict:
-    """The variational noise a tfshare DropoutWrapper drew (eager context), as flat
-    numpy leaves per kind (the counterpart of ``set_variational_noise``)."""
+    """The variational noise a tfshare DropoutWrapper uses in the current context, as
+    flat numpy leaves per kind (the counterpart of ``set_variational_noise``)."""
     import tensorflow as tf
 
-    noise = cell._noise()
     return {kind: [np.asarray(a) for a in tf.nest.flatten(v)]
-            for kind, v in noise.items() if v is not None}
+            for kind, v in cell.variational_noise().items() if v is not None}
 
 
 def check_state_types(state, desc, lstm_tuple) -> None:
@@ -759,28 +740,7 @@ def max_abs_diff(outs_a, states_a, outs_b, states_b) -> float:
 
 
 def run_oracle_shared(tmp_path_factory, key: str, code: str) -> dict:
-    """``run_oracle(code)`` once per pytest session even under xdist: the first worker
-    runs it under a lock in the session's shared temp root, the others read its result."""
-    import fcntl
-    import hashlib
-    import pickle
+    """``run_oracle(code)`` once per pytest session even under xdist."""
+    from oracle import run_oracle, shared_result
 
-    from oracle import run_oracle
-
-    root = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        root = root.parent
-    digest = hashlib.sha1(code.encode("utf-8")).hexdigest()[:16]
-    cache = root / f"oracle_{key}_{digest}.pkl"
-    with open(root / f"oracle_{key}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            if cache.exists():
-                with open(cache, "rb") as f:
-                    return pickle.load(f)
-            out = run_oracle(code)
-            with open(cache, "wb") as f:
-                pickle.dump(out, f)
-            return out
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    return shared_result(tmp_path_factory, key, lambda: run_oracle(code))

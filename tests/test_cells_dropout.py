@@ -150,8 +150,8 @@ def test_keras_multi_rnn_cell_propagates_the_sequence_start():
 
 
 def test_hand_set_noise_wins_over_sequences():
-    """tests/cellutil.py feeds TF1's noise through ``_noise()``: it then holds for
-    every call, also in keras.layers.RNN."""
+    """tests/cellutil.py feeds TF1's noise through ``set_variational_noise``: it then
+    holds for every call, also in keras.layers.RNN."""
     import cellutil
 
     cell = _wrapper()

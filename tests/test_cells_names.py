@@ -23,7 +23,7 @@ import tensorflow as tf
 
 import tfshare
 from oracle import needs_oracle
-from cells_shared import shared_oracle_run
+from cellutil import run_oracle_shared
 
 # ---------------------------------------------------------------------------
 # Cell configurations: (id, constructor expression over namespace C, input depth).
@@ -169,7 +169,7 @@ for name, code in json.loads(SC_JSON).items():
 def oracle(tmp_path_factory):
     code = (f"IN_JSON = {json.dumps(json.dumps(CONFIGS))}\n"
             f"SC_JSON = {json.dumps(json.dumps(SCENARIOS))}\n" + _ORACLE_CODE)
-    return shared_oracle_run(tmp_path_factory, "cells_names", code)
+    return run_oracle_shared(tmp_path_factory, "cells_names", code)
 
 
 def _make(expr: str):

@@ -5,16 +5,21 @@
 ``ResidualWrapper``, ``DeviceWrapper``, ``LSTMStateTuple``, and the
 ``tf.contrib.rnn`` wrappers ``OutputProjectionWrapper``,
 ``InputProjectionWrapper`` and ``EmbeddingWrapper``. Each cell works
-in Keras (``keras.layers.RNN``, models, ``fit``, ``.keras`` files) and as a TF1
-cell (TF1 drivers and programs, variables from ``tfshare.variables``).
+in Keras (``keras.layers.RNN``, ``tfshare.RNN``, models, ``fit``, ``.keras``
+files, ``tf.train.Checkpoint``) and as a TF1 cell (TF1 drivers and programs,
+variables from ``tfshare.variables``).
+
+For writing a cell: ``CellWrapper`` (the base of every wrapper), ``WeightSpec``,
+and the fused specs ``FusedLSTM`` / ``FusedGRU`` (``docs/cells.md``).
 """
 from tfshare.cells.base import RNNCell, WeightSpec
+from tfshare.cells.fused import FusedGRU, FusedLSTM
 from tfshare.cells.basic_rnn import BasicRNNCell
 from tfshare.cells.gru import GRUCell
 from tfshare.cells.lstm import BasicLSTMCell, LSTMCell
 from tfshare.cells.multi import MultiRNNCell
 from tfshare.cells.state import LSTMStateTuple
-from tfshare.cells.wrappers import DeviceWrapper, DropoutWrapper, ResidualWrapper
+from tfshare.cells.wrappers import CellWrapper, DeviceWrapper, DropoutWrapper, ResidualWrapper
 from tfshare.cells.contrib import EmbeddingWrapper, InputProjectionWrapper, OutputProjectionWrapper
 
 __all__ = [

@@ -1,4 +1,4 @@
-"""``BasicRNNCell``: TF1's vanilla RNN cell (reference §3.2)."""
+"""``BasicRNNCell``: TF1's vanilla RNN cell."""
 from __future__ import annotations
 
 from typing import Any, Optional
@@ -6,8 +6,8 @@ from typing import Any, Optional
 import keras
 import tensorflow as tf
 
-from tfshare.cells.base import (RNNCell, WeightSpec, check_positive_int, get_activation,
-                                serialize_activation)
+from tfshare.cells._args import check_positive_int, get_activation, serialize_activation
+from tfshare.cells.base import RNNCell, WeightSpec
 
 __all__ = ["BasicRNNCell"]
 
@@ -50,12 +50,12 @@ class BasicRNNCell(RNNCell):
     def output_size(self) -> int:
         return self._num_units
 
-    def _weight_specs(self, input_depth, dtype):
+    def weight_specs(self, input_depth):
         n = self._num_units
         return [WeightSpec("kernel", (input_depth + n, n)),
                 WeightSpec("bias", (n,), keras.initializers.Zeros())]
 
-    def _step(self, inputs, state, weights):
+    def step(self, inputs, state, weights):
         z = tf.matmul(tf.concat([inputs, state], 1), weights["kernel"])
         h = self._activation(tf.nn.bias_add(z, weights["bias"]))
         return h, h

@@ -1,4 +1,4 @@
-"""The ``tf.contrib.rnn`` wrappers seq2seq programs use (reference §3.11):
+"""The ``tf.contrib.rnn`` wrappers seq2seq programs use:
 ``OutputProjectionWrapper``, ``InputProjectionWrapper``, ``EmbeddingWrapper``.
 
 Unlike ``DropoutWrapper`` these wrappers **add a variable-scope level**. In
@@ -37,28 +37,15 @@ import tensorflow as tf
 
 from tfshare import errors
 from tfshare import variables as tfvars
-from tfshare._shapes import static_axis
-from tfshare.cells.base import (CellDelegate, RNNCell, WeightSpec, _as_tensor, _Holder,
-                                _tf1_initializer,
-                                call_accepts_training, check_positive_int,
-                                get_initializer, serialize_activation, serialize_initializer)
+from tfshare._shapes import static_axis, static_shape
+from tfshare.cells._args import (check_positive_int, deserialize_activation, get_initializer,
+                                 serialize_activation, serialize_initializer)
+from tfshare.cells.base import RNNCell, WeightSpec
+from tfshare.cells.wrappers import CellWrapper
 
 __all__ = ["OutputProjectionWrapper", "InputProjectionWrapper", "EmbeddingWrapper"]
 
 _log = logging.getLogger("tfshare")
-
-WeightsFor = Callable[[list, Any], dict]
-
-
-def _like_rnncell(cell: Any) -> bool:
-    return (hasattr(cell, "output_size") and hasattr(cell, "state_size")
-            and (hasattr(cell, "zero_state") or hasattr(cell, "get_initial_state"))
-            and callable(cell))
-
-
-def _check_cell(cell: Any) -> None:
-    if not _like_rnncell(cell):
-        raise TypeError(f"The parameter cell is not RNNCell. Received: cell={cell!r}")
 
 
 def _check_size_type(arg: str, value: Any) -> int:
@@ -74,136 +61,59 @@ def _get_activation(activation: Any) -> Optional[Callable]:
     return keras.activations.get(activation)
 
 
-def _deserialize_activation(activation: Any, custom_objects=None) -> Any:
-    if isinstance(activation, dict):
-        try:
-            return keras.activations.deserialize(activation, custom_objects=custom_objects)
-        except Exception:  # a serialized user function
-            return keras.saving.deserialize_keras_object(activation,
-                                                         custom_objects=custom_objects)
-    return activation
+class _ScopedWrapper(CellWrapper):
+    """The contrib wrappers: their own scope level, their own weights in it
+    (``weight_specs``), the wrapped cell run (and, in Keras mode, built) inside."""
 
-
-class _ScopedWrapper(CellDelegate, RNNCell):
-    """Common plumbing of the wrappers that own variables and a scope level.
-
-    Subclasses implement ``_wrapped_step(inputs, state, cell_call,
-    weights_for)``: ``cell_call(x, s)`` runs the wrapped cell (inside this
-    wrapper's scope / path), and ``weights_for(specs, dtype)`` returns this
-    wrapper's own weights as a dict ``TF1 local name -> tensor`` (creating
-    them at the first TF1-mode call, in TF1's creation order).
-    """
+    adds_scope_level = True
 
     def __init__(self, cell: Any, reuse: Any = None, **kwargs):
-        _check_cell(cell)
-        super().__init__(reuse=reuse, **kwargs)
-        self.cell = cell
+        super().__init__(cell, reuse=reuse, **kwargs)
 
-    def _wrapped_step(self, inputs, state, cell_call: Callable, weights_for: WeightsFor):
-        raise NotImplementedError
+    @staticmethod
+    def _check_cell(cell: Any) -> None:
+        if not (hasattr(cell, "output_size") and hasattr(cell, "state_size")
+                and (hasattr(cell, "zero_state") or hasattr(cell, "get_initial_state"))
+                and callable(cell)):
+            raise TypeError(f"The parameter cell is not RNNCell. Received: cell={cell!r}")
 
-    def _cell_input_shape(self, input_shape) -> tuple:
-        """The input shape of the wrapped cell, given this wrapper's."""
-        return tuple(input_shape)
+    # The inputs are checked as a cell's (a float [batch, depth] tensor).
+    _check_inputs = RNNCell._check_inputs
+    _validate_state = RNNCell._validate_state
+    _accept_tf1_inputs = RNNCell._accept_tf1_inputs
 
-    # -- Keras mode ----------------------------------------------------------
     def build(self, input_shape):
-        """Keras mode: build the wrapped cell *inside this wrapper's path* (the
-        extra level TF1 gives it), then this wrapper's own weights."""
-        self._enter_keras_mode()
-        shape = tuple(tf.TensorShape(input_shape).as_list())
-        self._record_input_shape(shape)
-        cell_shape = self._cell_input_shape(shape)
-        if isinstance(self.cell, keras.layers.Layer) and not self.cell.built:
-            self.cell.build(cell_shape)
-        holder = _Holder.get(self)
-        for spec in self._own_specs(cell_shape):
-            init = "glorot_uniform" if spec.initializer is None else spec.initializer
-            holder.put(spec.path, self.add_weight(shape=tuple(spec.shape), initializer=init,
-                                                  trainable=spec.trainable, name=spec.path))
+        super().build(tuple(static_shape(tf.TensorShape(input_shape)) or ()))
 
-    def _record_input_shape(self, shape: tuple) -> None:
-        self._input_depth = self._depth_from_shape(shape)
+    def _record_input_shape(self, input_shape) -> None:
+        self._input_depth = self._depth_from_shape(input_shape)
 
-    def _own_specs(self, cell_input_shape: tuple) -> list:
-        """This wrapper's weights for Keras ``build`` (shapes known up front)."""
-        raise NotImplementedError
-
-    def call(self, inputs, states, training=None):
-        cell_kwargs = {}
-        if training is not None and call_accepts_training(self.cell):
-            cell_kwargs["training"] = training
-
-        def cell_call(x, s):
-            return self.cell(x, s, **cell_kwargs)
-
-        holder = _Holder.get(self)
-
-        def weights_for(specs, dtype):
-            return {s.path: _as_tensor(holder.vars[s.path]) for s in specs}
-
-        return self._wrapped_step(inputs, states, cell_call, weights_for)
-
-    # -- TF1 mode ------------------------------------------------------------
-    @contextlib.contextmanager
-    def _tf1_scope_context(self, scope):
+    def _first_scope(self, scope):
         """As a cell's, but a first call without ``scope`` picks its default
         name while re-entering the current scope *by object*, as TF1's plain
         ``RNNCell.__call__`` did. Exiting an object-entered scope restores the
         ``default_name`` counters, so two unnamed wrappers called in one
         scope block both get ``output_projection_wrapper`` (TF1: the second
         one's variables then collide, "... already exists")."""
-        if self._tf1_scope is not None or scope is not None:
-            with super()._tf1_scope_context(scope) as vs:
-                yield vs
-            return
-        with tfvars.variable_scope(tfvars.get_variable_scope()):
-            with super()._tf1_scope_context(None) as vs:
-                yield vs
+        if scope is not None or self._reuse:
+            return super()._first_scope(scope)
+        return _in_current_scope(super()._first_scope(None))
 
-    def _prepare_tf1_inputs(self, inputs):
-        if not tf.is_tensor(inputs):
-            inputs = tf.convert_to_tensor(inputs)
-        self._check_inputs(inputs)
-        if self._input_depth is None:
-            self._input_depth = static_axis(inputs, -1)
-        return inputs
-
-    def _tf1_call(self, inputs, state, scope, **kwargs):
-        inputs = self._prepare_tf1_inputs(inputs)
-        with self._tf1_scope_context(scope) as vs:
-            if self._tf1_scope is None:
-                self._tf1_scope = vs
-
-            def weights_for(specs, dtype):
-                out = {}
-                for spec in specs:
-                    var = tfvars.get_variable(spec.path, shape=list(spec.shape), dtype=dtype,
-                                         initializer=_tf1_initializer(spec.initializer),
-                                         trainable=spec.trainable)
-                    if not any(var is w for w in self._tf1_variables):
-                        self._tf1_variables.append(var)
-                    out[spec.path] = _as_tensor(var)
-                return out
-
-            return self._wrapped_step(inputs, state, self.cell, weights_for)
-
-    def _tf1_variable_list(self) -> list:
-        out = list(self._tf1_variables)
-        for w in getattr(self.cell, "weights", []):
-            if not any(w is o for o in out):
-                out.append(w)
-        return out
-
-    # -- serialization --------------------------------------------------------
     @classmethod
     def from_config(cls, config: dict, custom_objects=None):
-        config = cls._config_with_cell(config, custom_objects)
+        config = dict(config)
         if "activation" in config:
-            config["activation"] = _deserialize_activation(config["activation"], custom_objects)
+            config["activation"] = deserialize_activation(config["activation"], custom_objects)
         if config.get("initializer") is not None:
             config["initializer"] = keras.initializers.get(config["initializer"])
-        return cls(**config)
+        return super().from_config(config, custom_objects)
+
+
+@contextlib.contextmanager
+def _in_current_scope(inner: contextlib.AbstractContextManager):
+    with tfvars.variable_scope(tfvars.get_variable_scope()):
+        with inner as vs:
+            yield vs
 
 
 def _linear(x, weights: dict, activation: Optional[Callable]):
@@ -249,7 +159,7 @@ class OutputProjectionWrapper(_ScopedWrapper):
 
     def __init__(self, cell: Any, output_size: int, activation: Any = None, reuse: Any = None,
                  **kwargs):
-        _check_cell(cell)
+        self._check_cell(cell)
         size = _check_size_type("output_size", output_size)
         if size < 1:
             raise ValueError(f"Parameter output_size must be > 0: {size}. "
@@ -267,16 +177,16 @@ class OutputProjectionWrapper(_ScopedWrapper):
         return [WeightSpec("kernel", (depth, self._output_size)),
                 WeightSpec("bias", (self._output_size,), keras.initializers.Zeros())]
 
-    def _own_specs(self, cell_input_shape):
+    def weight_specs(self, input_depth):
         return self._specs(int(self.cell.output_size))
 
-    def _wrapped_step(self, inputs, state, cell_call, weights_for):
+    def wrapped_step(self, inputs, state, cell_call, training=None):
         output, new_state = cell_call(inputs, state)
         depth = static_axis(output, -1)
         if output.shape.rank != 2 or depth is None:
             raise ValueError("linear expects shape[1] to be provided for shape "
                              f"{output.shape}, but saw {depth}")
-        weights = weights_for(self._specs(int(depth)), output.dtype)
+        weights = self._weight_source.get(self._specs(int(depth)), output.dtype)
         return _linear(output, weights, self._activation), new_state
 
     def get_config(self) -> dict:
@@ -319,7 +229,7 @@ class InputProjectionWrapper(_ScopedWrapper):
 
     def __init__(self, cell: Any, num_proj: int, activation: Any = None, input_size: Any = None,
                  reuse: Any = None, **kwargs):
-        _check_cell(cell)
+        self._check_cell(cell)
         self_num_proj = check_positive_int("num_proj", num_proj)
         super().__init__(cell, reuse=reuse, **kwargs)
         if input_size is not None:
@@ -335,11 +245,11 @@ class InputProjectionWrapper(_ScopedWrapper):
     def _cell_input_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (self._num_proj,)
 
-    def _own_specs(self, cell_input_shape):
-        return self._specs(self._input_depth)
+    def weight_specs(self, input_depth):
+        return self._specs(input_depth)
 
-    def _wrapped_step(self, inputs, state, cell_call, weights_for):
-        weights = weights_for(self._specs(static_axis(inputs, -1)), inputs.dtype)
+    def wrapped_step(self, inputs, state, cell_call, training=None):
+        weights = self._weight_source.get(self._specs(static_axis(inputs, -1)), inputs.dtype)
         return cell_call(_linear(inputs, weights, self._activation), state)
 
     def get_config(self) -> dict:
@@ -387,7 +297,7 @@ class EmbeddingWrapper(_ScopedWrapper):
 
     def __init__(self, cell: Any, embedding_classes: int, embedding_size: int,
                  initializer: Any = None, reuse: Any = None, **kwargs):
-        _check_cell(cell)
+        self._check_cell(cell)
         classes = _check_size_type("embedding_classes", embedding_classes)
         size = _check_size_type("embedding_size", embedding_size)
         if classes <= 0 or size <= 0:
@@ -405,9 +315,9 @@ class EmbeddingWrapper(_ScopedWrapper):
         sqrt3 = math.sqrt(3.0)  # uniform(-√3, √3) has variance 1
         return keras.initializers.RandomUniform(-sqrt3, sqrt3)
 
-    def _spec(self, initializer: Any) -> list:
+    def weight_specs(self, input_depth):
         return [WeightSpec("embedding", (self._embedding_classes, self._embedding_size),
-                           initializer)]
+                           self._initializer, default=self._default_initializer())]
 
     # ids are integers of shape [batch] or [batch, 1]
     def _check_inputs(self, inputs) -> None:
@@ -435,28 +345,16 @@ class EmbeddingWrapper(_ScopedWrapper):
     def _cell_input_shape(self, input_shape):
         return (input_shape[0], self._embedding_size)
 
-    def _own_specs(self, cell_input_shape):
-        return self._spec(self._initializer or self._default_initializer())
-
-    def _prepare_tf1_inputs(self, inputs):
+    def _accept_tf1_inputs(self, inputs):
         if not tf.is_tensor(inputs):
             inputs = tf.convert_to_tensor(inputs)
         self._check_inputs(inputs)
         return inputs
 
-    def _wrapped_step(self, inputs, state, cell_call, weights_for):
-        if self._mode == "tf1":
-            if self._initializer is not None:
-                init = self._initializer
-            elif tfvars.get_variable_scope().initializer is not None:
-                init = None  # the scope's
-            else:
-                init = self._default_initializer()
-        else:
-            init = None  # Keras mode: built in build()
+    def wrapped_step(self, inputs, state, cell_call, training=None):
         leaves = keras.tree.flatten(state)
         dtype = leaves[0].dtype if leaves else self.variable_dtype
-        embedding = weights_for(self._spec(init), dtype)["embedding"]
+        embedding = self._weight_source.get(self.weight_specs(None), dtype)["embedding"]
         embedded = tf.gather(embedding, tf.reshape(inputs, [-1]))
         return cell_call(embedded, state)
 

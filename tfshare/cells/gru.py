@@ -1,4 +1,4 @@
-"""``GRUCell``: TF1's gated recurrent unit, reset gate before (reference §3.5)."""
+"""``GRUCell``: TF1's gated recurrent unit, reset gate applied before the candidate matmul."""
 from __future__ import annotations
 
 from typing import Any, Optional
@@ -6,8 +6,10 @@ from typing import Any, Optional
 import keras
 import tensorflow as tf
 
-from tfshare.cells.base import (RNNCell, WeightSpec, check_positive_int, get_activation,
-                                get_initializer, serialize_activation, serialize_initializer)
+from tfshare.cells._args import (activation_name, check_positive_int, get_activation,
+                                 get_initializer, serialize_activation, serialize_initializer)
+from tfshare.cells.base import RNNCell, WeightSpec
+from tfshare.cells.fused import FusedGRU
 
 __all__ = ["GRUCell"]
 
@@ -62,7 +64,7 @@ class GRUCell(RNNCell):
     def output_size(self) -> int:
         return self._num_units
 
-    def _weight_specs(self, input_depth, dtype):
+    def weight_specs(self, input_depth):
         n = self._num_units
         k = self._kernel_initializer
         b = self._bias_initializer
@@ -73,7 +75,7 @@ class GRUCell(RNNCell):
             WeightSpec("candidate/bias", (n,), b if b is not None else keras.initializers.Zeros()),
         ]
 
-    def _step(self, inputs, state, weights):
+    def step(self, inputs, state, weights):
         gates = tf.nn.bias_add(tf.matmul(tf.concat([inputs, state], 1), weights["gates/kernel"]),
                                weights["gates/bias"])
         r, u = tf.split(tf.sigmoid(gates), 2, axis=1)
@@ -83,6 +85,10 @@ class GRUCell(RNNCell):
         c = self._activation(cand)
         h = u * state + (1 - u) * c
         return h, h
+
+    def fused_spec(self) -> Optional[FusedGRU]:
+        name = activation_name(self._activation)
+        return None if name is None else FusedGRU(self._num_units, activation=name)
 
     def get_config(self) -> dict:
         return {**super().get_config(), "num_units": self._num_units,

@@ -1,15 +1,16 @@
-"""``BasicLSTMCell`` and ``LSTMCell``: TF1's LSTM cells (reference §3.3–3.4)."""
+"""``BasicLSTMCell`` and ``LSTMCell``: TF1's LSTM cells."""
 from __future__ import annotations
 
-import numbers
 from typing import Any, Optional
 
 import keras
 import tensorflow as tf
 
-from tfshare import errors
-from tfshare.cells.base import (RNNCell, WeightSpec, check_positive_int, get_activation,
-                                get_initializer, serialize_activation, serialize_initializer)
+from tfshare.cells._args import (activation_name, check_number, check_positive_int,
+                                 get_activation, get_initializer, serialize_activation,
+                                 serialize_initializer)
+from tfshare.cells.base import RNNCell, WeightSpec
+from tfshare.cells.fused import FusedLSTM
 from tfshare.cells.state import LSTMStateTuple
 
 __all__ = ["BasicLSTMCell", "LSTMCell"]
@@ -25,14 +26,6 @@ def _split_state(state, num_units: int, h_dim: int, is_tuple: bool):
 
 def _join_state(c, h, is_tuple: bool):
     return LSTMStateTuple(c, h) if is_tuple else tf.concat([c, h], 1)
-
-
-def _check_number(arg: str, value: Any) -> Optional[float]:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(errors.bad_argument(arg, value, "a number or None"))
-    return float(value)
 
 
 @keras.saving.register_keras_serializable(package="tfshare")
@@ -66,7 +59,7 @@ class BasicLSTMCell(RNNCell):
                  dtype: Any = None, **kwargs):
         super().__init__(name=name, dtype=dtype, reuse=reuse, **kwargs)
         self._num_units = check_positive_int("num_units", num_units)
-        self._forget_bias = _check_number("forget_bias", forget_bias)
+        self._forget_bias = check_number("forget_bias", forget_bias)
         self._state_is_tuple = bool(state_is_tuple)
         self._activation_arg = activation
         self._activation = get_activation(activation)
@@ -80,12 +73,12 @@ class BasicLSTMCell(RNNCell):
     def output_size(self) -> int:
         return self._num_units
 
-    def _weight_specs(self, input_depth, dtype):
+    def weight_specs(self, input_depth):
         n = self._num_units
         return [WeightSpec("kernel", (input_depth + n, 4 * n)),
                 WeightSpec("bias", (4 * n,), keras.initializers.Zeros())]
 
-    def _step(self, inputs, state, weights):
+    def step(self, inputs, state, weights):
         n = self._num_units
         c, h = _split_state(state, n, n, self._state_is_tuple)
         z = tf.nn.bias_add(tf.matmul(tf.concat([inputs, h], 1), weights["kernel"]), weights["bias"])
@@ -94,6 +87,13 @@ class BasicLSTMCell(RNNCell):
         new_c = c * tf.sigmoid(f + forget_bias) + tf.sigmoid(i) * self._activation(j)
         new_h = self._activation(new_c) * tf.sigmoid(o)
         return new_h, _join_state(new_c, new_h, self._state_is_tuple)
+
+    def fused_spec(self) -> Optional[FusedLSTM]:
+        name = activation_name(self._activation)
+        if name is None:
+            return None
+        return FusedLSTM(self._num_units, forget_bias=self._forget_bias, activation=name,
+                         state_is_tuple=self._state_is_tuple)
 
     def get_config(self) -> dict:
         return {**super().get_config(), "num_units": self._num_units,
@@ -151,11 +151,11 @@ class LSTMCell(RNNCell):
                     f"kernels). Received: {arg}={value!r}; pass None and restore sharded "
                     "checkpoints by concatenating the `part_i` slices.")
         self._use_peepholes = bool(use_peepholes)
-        self._cell_clip = _check_number("cell_clip", cell_clip)
+        self._cell_clip = check_number("cell_clip", cell_clip)
         self._initializer = get_initializer(initializer)
         self._num_proj = check_positive_int("num_proj", num_proj, allow_none=True)
-        self._proj_clip = _check_number("proj_clip", proj_clip)
-        self._forget_bias = _check_number("forget_bias", forget_bias)
+        self._proj_clip = check_number("proj_clip", proj_clip)
+        self._forget_bias = check_number("forget_bias", forget_bias)
         self._state_is_tuple = bool(state_is_tuple)
         self._activation_arg = activation
         self._activation = get_activation(activation)
@@ -174,7 +174,7 @@ class LSTMCell(RNNCell):
     def output_size(self) -> int:
         return self._h_dim
 
-    def _weight_specs(self, input_depth, dtype):
+    def weight_specs(self, input_depth):
         n, init = self._num_units, self._initializer
         specs = [WeightSpec("kernel", (input_depth + self._h_dim, 4 * n), init),
                  WeightSpec("bias", (4 * n,), keras.initializers.Zeros())]
@@ -184,7 +184,7 @@ class LSTMCell(RNNCell):
             specs.append(WeightSpec("projection/kernel", (n, self._num_proj), init))
         return specs
 
-    def _step(self, inputs, state, weights):
+    def step(self, inputs, state, weights):
         n = self._num_units
         c_prev, m_prev = _split_state(state, n, self._h_dim, self._state_is_tuple)
         z = tf.nn.bias_add(tf.matmul(tf.concat([inputs, m_prev], 1), weights["kernel"]),
@@ -207,6 +207,16 @@ class LSTMCell(RNNCell):
             if self._proj_clip is not None:
                 m = tf.clip_by_value(m, -self._proj_clip, self._proj_clip)
         return m, _join_state(c, m, self._state_is_tuple)
+
+    def fused_spec(self) -> Optional[FusedLSTM]:
+        name = activation_name(self._activation)
+        if name is None:
+            return None
+        return FusedLSTM(self._num_units, num_proj=self._num_proj, forget_bias=self._forget_bias,
+                         cell_clip=self._cell_clip,
+                         proj_clip=self._proj_clip if self._num_proj else None,
+                         use_peepholes=self._use_peepholes, activation=name,
+                         state_is_tuple=self._state_is_tuple)
 
     def get_config(self) -> dict:
         return {**super().get_config(), "num_units": self._num_units,

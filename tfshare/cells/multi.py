@@ -1,4 +1,4 @@
-"""``MultiRNNCell``: a stack of cells run one after the other (reference §3.6)."""
+"""``MultiRNNCell``: a stack of cells run one after the other."""
 from __future__ import annotations
 
 import logging
@@ -7,9 +7,9 @@ from typing import Any, Sequence
 import keras
 import tensorflow as tf
 
-from tfshare import variables as tfvars
-from tfshare._shapes import static_axis, static_shape
-from tfshare.cells.base import RNNCell, assert_like_rnncell, flat_size, match_structure
+from tfshare._shapes import static_shape
+from tfshare.cells.base import (RNNCell, assert_like_rnncell, cell_zero_state, check_state_width,
+                                child_kwargs, deserialize_cell, flat_size, match_structure)
 
 __all__ = ["MultiRNNCell"]
 
@@ -81,12 +81,12 @@ class MultiRNNCell(RNNCell):
         ``MultiRNNCellZeroState``); one tensor when not ``state_is_tuple``."""
         with tf.name_scope(type(self).__name__ + "ZeroState"):
             if self._state_is_tuple:
-                return tuple(_cell_zero_state(c, batch_size, dtype) for c in self._cells)
+                return tuple(cell_zero_state(c, batch_size, dtype) for c in self._cells)
             return super().zero_state(batch_size, dtype)
 
     def build(self, input_shape):
         """Keras mode: build each sub-cell under the path level ``cell_<k>``."""
-        self._enter_keras_mode()
+        self._use_keras_weights()
         shape = tuple(static_shape(tf.TensorShape(input_shape)) or ())
         depth = self._depth_from_shape(shape)
         self._input_depth = depth
@@ -102,6 +102,7 @@ class MultiRNNCell(RNNCell):
                 raise ValueError(f"Expected state to be a tuple of length {len(self._cells)}, "
                                  f"but received: {state}")
             return list(state)
+        check_state_width(self, state, self.state_size)
         subs, start = [], 0
         for cell in self._cells:
             size = flat_size(cell.state_size)
@@ -114,11 +115,13 @@ class MultiRNNCell(RNNCell):
             return tuple(new_states)
         return tf.concat(new_states, 1)
 
-    def call(self, inputs, states):
+    def call(self, inputs, states, training=None):
+        """Each sub-cell in turn, in TF1 mode inside ``variable_scope("cell_<k>")``."""
         subs = self._sub_states(self._unwrap(states))
         cur, new_states = inputs, []
-        for cell, sub in zip(self._cells, subs):
-            cur, new = cell(cur, sub)
+        for k, (cell, sub) in enumerate(zip(self._cells, subs)):
+            with self._weight_source.child_scope(f"cell_{k}"):
+                cur, new = cell(cur, sub, **child_kwargs(cell, training))
             new_states.append(new)
         return cur, match_structure(states, self._join(new_states))
 
@@ -135,32 +138,6 @@ class MultiRNNCell(RNNCell):
             return states[0]
         return states
 
-    def _tf1_call(self, inputs, state, scope, **kwargs):
-        if not tf.is_tensor(inputs):
-            inputs = tf.convert_to_tensor(inputs)
-        self._check_inputs(inputs)
-        with self._tf1_scope_context(scope) as vs:
-            if self._tf1_scope is None:
-                self._tf1_scope = vs
-            if self._input_depth is None:
-                self._input_depth = static_axis(inputs, -1)
-            subs = self._sub_states(self._unwrap(state))
-            cur, new_states = inputs, []
-            for k, (cell, sub) in enumerate(zip(self._cells, subs)):
-                with tfvars.variable_scope(f"cell_{k}"):
-                    cur, new = cell(cur, sub)
-                new_states.append(new)
-            new_state = self._join(new_states)
-        return cur, match_structure(state, new_state)
-
-    def _tf1_variable_list(self) -> list:
-        out: list = []
-        for cell in self._cells:
-            for w in cell.weights:
-                if not any(w is o for o in out):
-                    out.append(w)
-        return out
-
     def get_config(self) -> dict:
         return {**super().get_config(),
                 "cells": [keras.saving.serialize_keras_object(c) for c in self._cells],
@@ -169,12 +146,5 @@ class MultiRNNCell(RNNCell):
     @classmethod
     def from_config(cls, config: dict, custom_objects=None):
         config = dict(config)
-        config["cells"] = [keras.saving.deserialize_keras_object(c, custom_objects=custom_objects)
-                           for c in config["cells"]]
+        config["cells"] = [deserialize_cell(c, custom_objects) for c in config["cells"]]
         return cls(**config)
-
-
-def _cell_zero_state(cell, batch_size, dtype):
-    if hasattr(cell, "zero_state"):
-        return cell.zero_state(batch_size, dtype)
-    return cell.get_initial_state(batch_size=batch_size, dtype=dtype)

@@ -1,14 +1,23 @@
-"""Cell wrappers: ``DropoutWrapper``, ``ResidualWrapper``, ``DeviceWrapper``
-(reference §3.8–3.10).
+"""Cell wrappers: the common base :class:`CellWrapper`, and ``DropoutWrapper``,
+``ResidualWrapper``, ``DeviceWrapper``.
 
-A wrapper adds **no variable-scope level**: in TF1 mode it calls the wrapped
-cell with the ``scope`` it was given; in Keras mode it builds the wrapped cell
-at the wrapper's own parent path, so ``keras.layers.RNN(DropoutWrapper(
-LSTMCell(4)), name="rnn")`` has the weight path ``rnn/lstm_cell/kernel``,
-exactly TF1's variable name.
+A wrapper is a cell around ``self.cell``: its step is ``wrapped_step(inputs,
+state, cell_call, training)``, where ``cell_call(x, s)`` runs the wrapped cell.
+TF1 has two kinds, told apart by ``adds_scope_level``:
+
+* ``DropoutWrapper``, ``ResidualWrapper``, ``DeviceWrapper`` add **no
+  variable-scope level** (``adds_scope_level = False``): in TF1 mode the wrapper
+  passes the ``scope`` it was given on to the wrapped cell; in Keras mode it
+  builds the wrapped cell at the wrapper's own parent path, so
+  ``keras.layers.RNN(DropoutWrapper(LSTMCell(4)), name="rnn")`` has the weight
+  path ``rnn/lstm_cell/kernel``, exactly TF1's variable name.
+* the ``tf.contrib.rnn`` wrappers (:mod:`tfshare.cells.contrib`) open their own
+  scope, hold their own weights there (``weight_specs``) and run the wrapped
+  cell inside it, which nests below them.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import numbers
 from typing import Any, Callable, Optional
@@ -16,74 +25,116 @@ from typing import Any, Callable, Optional
 import keras
 import tensorflow as tf
 
-from tfshare.cells.base import (CellDelegate, RNNCell, _same_structure, assert_like_rnncell,
-                                call_accepts_training, in_tf1_mode, match_structure)
+from tfshare.cells.base import (RNNCell, _same_structure, assert_like_rnncell, cell_zero_state,
+                                child_kwargs, deserialize_cell, match_structure)
 from tfshare.cells.state import LSTMStateTuple
 
-__all__ = ["DropoutWrapper", "ResidualWrapper", "DeviceWrapper"]
+__all__ = ["CellWrapper", "DropoutWrapper", "ResidualWrapper", "DeviceWrapper"]
 
 
-class _RNNCellWrapper(CellDelegate, RNNCell):
-    """Common wrapper plumbing: delegation of sizes and states, no scope level."""
+class CellWrapper(RNNCell):
+    """Base of every wrapper: sizes, zero state and (de)serialization are the
+    wrapped cell's; subclasses implement :meth:`wrapped_step`.
+
+    Subclasses without a scope level set ``adds_scope_level = False``; those
+    with one may declare their own weights with ``weight_specs`` and read them
+    with ``self._weight_source.get(specs, dtype)`` inside ``wrapped_step``.
+    """
+
+    adds_scope_level = False
+    #: constructor arguments holding functions, deserialized by ``from_config``
+    _function_args: tuple = ()
 
     def __init__(self, cell: Any, **kwargs):
-        assert_like_rnncell("cell", cell)
+        self._check_cell(cell)
         super().__init__(**kwargs)
         self.cell = cell
 
-    def _wrapped_step(self, inputs, state, cell_call: Callable, training=None):
-        """Run ``cell_call(inputs, state)`` with this wrapper's additions."""
+    @staticmethod
+    def _check_cell(cell: Any) -> None:
+        assert_like_rnncell("cell", cell)
+
+    @property
+    def state_size(self):
+        return self.cell.state_size
+
+    @property
+    def output_size(self):
+        return self.cell.output_size
+
+    def zero_state(self, batch_size, dtype):
+        """The wrapped cell's zero state, under ``<Wrapper>ZeroState``."""
+        with tf.name_scope(type(self).__name__ + "ZeroState"):
+            return cell_zero_state(self.cell, batch_size, dtype)
+
+    def wrapped_step(self, inputs, state, cell_call: Callable, training=None):
+        """One step; ``cell_call(x, s)`` runs the wrapped cell."""
         raise NotImplementedError
 
-    def __call__(self, inputs, state=None, scope=None, **kwargs):
-        if self._mode is None:
-            self._mode = "tf1" if (scope is not None or in_tf1_mode()) else "keras"
-        if self._mode == "tf1":
-            if not tf.is_tensor(inputs) and not isinstance(inputs, (tuple, list)):
-                inputs = tf.convert_to_tensor(inputs)
-
-            def cell_call(x, s):
-                if scope is not None:
-                    return self.cell(x, s, scope=scope)
-                return self.cell(x, s)
-
-            return self._wrapped_step(inputs, state, cell_call, training=kwargs.get("training"))
-        return keras.layers.Layer.__call__(self, inputs, state, **kwargs)
-
-    def build(self, input_shape):
-        """Keras mode: build the wrapped cell at *this wrapper's parent path*,
-        so the wrapper adds no level to the weight paths."""
-        self._enter_keras_mode()
-        path = self.path or ""
-        parent = path.rpartition("/")[0]
-        head, _, last = parent.rpartition("/")
-        if isinstance(self.cell, keras.layers.Layer) and not self.cell.built:
-            with keras.name_scope(last, override_parent=head):
-                self.cell.build(input_shape)
-
-    def call(self, inputs, states, training=None):
-        cell_kwargs = {}
-        if training is not None and call_accepts_training(self.cell):
-            cell_kwargs["training"] = training
+    def call(self, inputs, states, training=None, scope=None):
+        kwargs = child_kwargs(self.cell, training)
+        if scope is not None:  # TF1 mode, no scope level: the cell opens it
+            kwargs["scope"] = scope
 
         def cell_call(x, s):
-            return self.cell(x, s, **cell_kwargs)
+            return self.cell(x, s, **kwargs)
 
-        return self._wrapped_step(inputs, states, cell_call, training=training)
+        return self.wrapped_step(inputs, states, cell_call, training)
 
-    def _tf1_variable_list(self) -> list:
-        return list(self.cell.weights)
+    # -- inputs: the wrapped cell checks them (a wrapper with a scope level overrides)
+    def _check_inputs(self, inputs) -> None:
+        pass
+
+    def _validate_state(self, state) -> None:
+        pass
+
+    def _accept_tf1_inputs(self, inputs):
+        if not tf.is_tensor(inputs) and not isinstance(inputs, (tuple, list)):
+            inputs = tf.convert_to_tensor(inputs)
+        return inputs
+
+    # -- Keras mode
+    def build(self, input_shape):
+        """Keras mode: build the wrapped cell (at this wrapper's parent path, or
+        inside its own with a scope level), then this wrapper's own weights."""
+        source = self._use_keras_weights()
+        self._record_input_shape(input_shape)
+        if isinstance(self.cell, keras.layers.Layer) and not self.cell.built:
+            with self._cell_path():
+                self.cell.build(self._cell_input_shape(input_shape))
+        source.create(self.weight_specs(self._input_depth))
+
+    def _record_input_shape(self, input_shape) -> None:
+        """Check the build shape (and record the input depth) when the wrapper uses it."""
+
+    def _cell_input_shape(self, input_shape):
+        """The input shape of the wrapped cell, given this wrapper's."""
+        return input_shape
+
+    def _cell_path(self) -> contextlib.AbstractContextManager:
+        """Keras path of the wrapped cell: no level of this wrapper's own."""
+        if self.adds_scope_level:
+            return contextlib.nullcontext()
+        parent = (self.path or "").rpartition("/")[0]
+        head, _, last = parent.rpartition("/")
+        return keras.name_scope(last, override_parent=head)
+
+    # -- serialization
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config["cell"] = keras.saving.serialize_keras_object(self.cell)
+        return config
 
     @classmethod
     def from_config(cls, config: dict, custom_objects=None):
-        config = cls._config_with_cell(config, custom_objects)
+        """Accepts ``config["cell"]`` serialized or as a cell object."""
+        config = dict(config)
+        config["cell"] = deserialize_cell(config["cell"], custom_objects)
         for key in cls._function_args:
             if config.get(key) is not None:
                 config[key] = keras.saving.deserialize_keras_object(config[key],
                                                                     custom_objects=custom_objects)
         return cls(**config)
-
-    _function_args: tuple = ()
 
 
 # ---------------------------------------------------------------------------
@@ -128,18 +179,6 @@ def _size_leaves(size: Any) -> list:
     return out
 
 
-class _NoiseDict(dict):
-    """The per-context noise of a wrapper; remembers whether it was set by hand
-    (``noise[kind] = value``), in which case it is used for every step, also
-    inside sequences (tests feed TF1's noise this way)."""
-
-    pinned = False
-
-    def __setitem__(self, key, value):
-        self.pinned = True
-        super().__setitem__(key, value)
-
-
 class _SequenceNoise:
     """Untracked holder of a wrapper's current-sequence noise and the context
     it was drawn in (``None``: eager; else the graph of the trace)."""
@@ -182,7 +221,7 @@ def _pack_like_sizes(size: Any, leaves: list) -> Any:
 
 
 @keras.saving.register_keras_serializable(package="tfshare")
-class DropoutWrapper(_RNNCellWrapper):
+class DropoutWrapper(CellWrapper):
     """Dropout on a cell's inputs, outgoing state and outputs, TF1's
     ``tf.nn.rnn_cell.DropoutWrapper``.
 
@@ -253,6 +292,7 @@ class DropoutWrapper(_RNNCellWrapper):
         self._seed = seed
         self._noise_dtype = _noise_dtype(dtype)
         self._noise_cache: dict = {}
+        self._fixed_noise: dict = {}
         object.__setattr__(self, "_sequence", _SequenceNoise())
         if self._variational_recurrent:
             if dtype is None:
@@ -315,28 +355,67 @@ class DropoutWrapper(_RNNCellWrapper):
 
     def _noise(self) -> dict:
         """The per-wrapper variational noise of the current outer context (eager
-        or graph), drawn once outside any trace. Setting an entry of the
-        returned dict by hand pins it: it is then used for every step."""
+        or graph), drawn once outside any trace."""
         with tf.init_scope():
             graph = None if tf.executing_eagerly() else tf.compat.v1.get_default_graph()
             key = id(graph)
             entry = self._noise_cache.get(key)
             if entry is None or entry[0] is not graph:
                 with tf.name_scope("DropoutWrapperInit"):
-                    noise = _NoiseDict(self._draw_noise())
+                    noise = self._draw_noise()
                 entry = (graph, noise)
                 self._noise_cache[key] = entry
         return entry[1]
+
+    def set_variational_noise(self, input: Any = None, state: Any = None,
+                              output: Any = None) -> None:
+        """Fix the variational noise ``U`` of the given kinds for every later step,
+        in every mode (graph, eager, Keras), instead of drawn noise.
+
+        Each value is structured like ``input_size`` / the wrapped cell's
+        ``state_size`` / its ``output_size``, with one array (or tensor) of shape
+        ``[1, size]`` per leaf: the noise TF1 keeps in a wrapper's
+        ``_recurrent_input_noise``, ``_recurrent_state_noise``,
+        ``_recurrent_output_noise``. The mask of a leaf is then
+        ``floor(keep_prob + U)``. Used to replay a TF1 run's masks exactly.
+
+        Raises:
+          ValueError: without ``variational_recurrent=True``, or a value whose
+            structure or shapes differ from the drawn noise's.
+        """
+        if not self._variational_recurrent:
+            raise ValueError("set_variational_noise needs a DropoutWrapper with "
+                             "variational_recurrent=True.")
+        drawn = self._noise()
+        for kind, value in (("input", input), ("state", state), ("output", output)):
+            if value is None:
+                continue
+            like = drawn.get(kind)
+            if like is None:
+                raise ValueError(f"Argument `{kind}`: this wrapper draws no {kind} noise "
+                                 f"(keep probability 1). Received: {kind}={value!r}")
+            want = [tuple(t.shape) for t in tf.nest.flatten(like)]
+            leaves = [tf.convert_to_tensor(v, dtype=self._noise_dtype)
+                      for v in tf.nest.flatten(value)]
+            got = [tuple(t.shape) for t in leaves]
+            if got != want:
+                raise ValueError(f"Argument `{kind}` must be noise of shapes {want}. "
+                                 f"Received shapes {got}")
+            self._fixed_noise[kind] = tf.nest.pack_sequence_as(like, leaves)
+
+    def variational_noise(self) -> dict:
+        """The noise ``U`` a step called here and now uses, per kind (``input``,
+        ``state``, ``output``; ``None`` where that kind is not dropped)."""
+        return {**self._step_noise(), **self._fixed_noise}
 
     # -- sequences (eager / Keras mode) -----------------------------------------
     def begin_sequence(self) -> None:
         """Start a sequence: outside graph mode, draw fresh variational noise
         in the current context (eager, or the trace being built), used by every
-        step of the sequence. A no-op in graph mode (TF1's per-graph noise),
-        without ``variational_recurrent``, or once the noise was set by hand."""
+        step of the sequence. A no-op in graph mode (TF1's per-graph noise) and
+        without ``variational_recurrent``."""
         if (self._variational_recurrent
-                and tf.compat.v1.executing_eagerly_outside_functions()
-                and not self._noise().pinned):
+                and tf.compat.v1.executing_eagerly_outside_functions()):
             with tf.name_scope("DropoutWrapperSequence"):
                 noise = self._draw_noise()
             self._sequence.entry = (_current_context(), noise)
@@ -357,13 +436,10 @@ class DropoutWrapper(_RNNCellWrapper):
         self._sequence.entry = previous
 
     def _step_noise(self) -> dict:
-        """The noise of this step: hand-set noise, else the current sequence's,
-        else the per-wrapper noise."""
-        noise = self._noise()
-        if noise.pinned:
-            return noise
+        """The drawn noise of this step: the current sequence's, else the
+        per-wrapper noise."""
         current = self._get_sequence_state()
-        return noise if current is None else current
+        return self._noise() if current is None else current
 
     def _dropout(self, values: Any, prefix: str, keep: Any, noise: Any, use_filter: bool) -> Any:
         counter = [0]
@@ -401,9 +477,9 @@ class DropoutWrapper(_RNNCellWrapper):
 
         return rec(values, noise)
 
-    def _wrapped_step(self, inputs, state, cell_call, training=None):
+    def wrapped_step(self, inputs, state, cell_call, training=None):
         active = training is None or (not isinstance(training, bool)) or training
-        noise = self._step_noise() if (active and self._variational_recurrent) else {}
+        noise = self.variational_noise() if (active and self._variational_recurrent) else {}
         if active and self._should_drop(self._input_keep_prob):
             inputs = self._dropout(inputs, "input", self._input_keep_prob, noise.get("input"),
                                    use_filter=False)
@@ -449,7 +525,7 @@ class DropoutWrapper(_RNNCellWrapper):
 
 
 @keras.saving.register_keras_serializable(package="tfshare")
-class ResidualWrapper(_RNNCellWrapper):
+class ResidualWrapper(CellWrapper):
     """Adds the input to the cell's output, TF1's ``ResidualWrapper``::
 
         output = residual_fn(inputs, cell_output)   (default: inputs + cell_output)
@@ -478,7 +554,7 @@ class ResidualWrapper(_RNNCellWrapper):
 
         return keras.tree.map_structure(add, inputs, outputs)
 
-    def _wrapped_step(self, inputs, state, cell_call, training=None):
+    def wrapped_step(self, inputs, state, cell_call, training=None):
         output, new_state = cell_call(inputs, state)
         fn = self._residual_fn or self._default_residual
         return fn(inputs, output), new_state
@@ -490,7 +566,7 @@ class ResidualWrapper(_RNNCellWrapper):
 
 
 @keras.saving.register_keras_serializable(package="tfshare")
-class DeviceWrapper(_RNNCellWrapper):
+class DeviceWrapper(CellWrapper):
     """Runs the wrapped cell's step and ``zero_state`` on ``device``
     (``tf.device``), TF1's ``DeviceWrapper``. Adds no variable-scope level."""
 
@@ -504,11 +580,9 @@ class DeviceWrapper(_RNNCellWrapper):
 
     def zero_state(self, batch_size, dtype):
         with tf.name_scope(type(self).__name__ + "ZeroState"), tf.device(self._device):
-            if hasattr(self.cell, "zero_state"):
-                return self.cell.zero_state(batch_size, dtype)
-            return self.cell.get_initial_state(batch_size=batch_size, dtype=dtype)
+            return cell_zero_state(self.cell, batch_size, dtype)
 
-    def _wrapped_step(self, inputs, state, cell_call, training=None):
+    def wrapped_step(self, inputs, state, cell_call, training=None):
         with tf.device(self._device):
             return cell_call(inputs, state)
 
