@@ -14,6 +14,7 @@ from tfshare import rnn as _rnn
 from tfshare import checkpoint as _checkpoint
 from tfshare import params as _params
 from tfshare import seq2seq  # noqa: F401  (tf.contrib.seq2seq / legacy_seq2seq / crf)
+from tfshare import layers as _layers
 from tfshare.errors import *  # noqa: F401,F403
 from tfshare.variables import *  # noqa: F401,F403
 from tfshare.cells import *  # noqa: F401,F403
@@ -21,6 +22,7 @@ from tfshare.rnn import *  # noqa: F401,F403
 from tfshare.checkpoint import *  # noqa: F401,F403
 from tfshare.params import *  # noqa: F401,F403
 from tfshare.doctor import doctor  # noqa: E402
+from tfshare.layers import *  # noqa: F401,F403
 
 __version__ = "0.1.0"
 
@@ -33,4 +35,5 @@ __all__ = (
     + list(_params.__all__)
     + ["doctor"]
     + ["seq2seq"]
+    + list(_layers.__all__)
 )
