@@ -51,6 +51,8 @@ class MultiRNNCell(RNNCell):
             _log.warning("At least two cells provided to MultiRNNCell are the same object and "
                          "will share weights.")
         self._cells = list(cells)
+        for k, cell in enumerate(self._cells):  # in TF's object graph, as TF1 scopes them
+            self._weight_tree.put(f"cell_{k}", cell)
         self._state_is_tuple = bool(state_is_tuple)
         if not self._state_is_tuple:
             sizes = [c.state_size for c in self._cells]
