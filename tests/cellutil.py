@@ -744,3 +744,41 @@ def run_oracle_shared(tmp_path_factory, key: str, code: str) -> dict:
     from oracle import run_oracle, shared_result
 
     return shared_result(tmp_path_factory, key, lambda: run_oracle(code))
+
+
+def run_tfshare_v1_program(code: str, inputs: dict | None = None, timeout: int = 900) -> dict:
+    """Run ``code`` in a fresh process that starts as migrated TF1 programs do:
+    ``import tfshare.compat.v1 as tf1; tf1.disable_v2_behavior()``. Same protocol
+    as ``oracle.run_oracle``: ``IN`` holds ``inputs``, the code fills ``OUT``
+    (arrays, or JSON-able values under ``json:`` keys)."""
+    import subprocess
+    import sys
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        np.savez(os.path.join(tmp, "in.npz"), **(inputs or {}))
+        script = os.path.join(tmp, "program.py")
+        with open(script, "w") as f:
+            f.write(textwrap.dedent(f"""
+                import json, numpy as np
+                import tfshare.compat.v1 as tf1
+                tf1.disable_v2_behavior()
+                IN = dict(np.load({os.path.join(tmp, 'in.npz')!r}))
+                OUT = {{}}
+            """) + textwrap.dedent(code) + textwrap.dedent(f"""
+                np.savez({os.path.join(tmp, 'out.npz')!r},
+                         **{{k: np.asarray(v) for k, v in OUT.items() if not k.startswith("json:")}})
+                with open({os.path.join(tmp, 'out.json')!r}, "w") as f:
+                    json.dump({{k: v for k, v in OUT.items() if k.startswith("json:")}}, f)
+            """))
+        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="")
+        env.pop("TF_USE_LEGACY_KERAS", None)
+        proc = subprocess.run([sys.executable, script], env=env, capture_output=True, text=True,
+                              timeout=timeout)
+        if proc.returncode != 0:
+            raise RuntimeError(f"program failed (exit {proc.returncode}):\n{proc.stderr[-4000:]}")
+        with np.load(os.path.join(tmp, "out.npz")) as data:
+            out = {k: data[k] for k in data.files}
+        with open(os.path.join(tmp, "out.json")) as f:
+            out.update(json.load(f))
+        return out

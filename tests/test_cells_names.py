@@ -133,6 +133,25 @@ with vs("rnn", reuse=AUTO_REUSE):
 with vs("rnn", reuse=AUTO_REUSE):
     b = C.LSTMCell(3); b(x3, zs(b))
 """,
+    "subclass_name_with_digits": """
+class MyCell2D(C.RNNCell):
+    @property
+    def state_size(self):
+        return 2
+
+    @property
+    def output_size(self):
+        return 2
+
+    def call(self, inputs, state):
+        w = gv("w", [5, 2])
+        h = tf.tanh(tf.matmul(tf.concat([inputs, state], 1), w))
+        return h, h
+
+with vs("root"):
+    c = MyCell2D()
+    c(x3, zs(c))
+""",
     "float64_inputs": """
 with vs("root"):
     c = C.GRUCell(2)
@@ -143,6 +162,7 @@ with vs("root"):
 _ORACLE_CODE = """
 C = v1.nn.rnn_cell
 vs = v1.variable_scope
+gv = v1.get_variable
 AUTO_REUSE = v1.AUTO_REUSE
 configs = json.loads(IN_JSON)
 for name, expr, depth in configs:
@@ -220,7 +240,7 @@ def test_tf1_mode_names_equal_tf1(oracle, name, expr, depth, mode):
 
 def _run_scenario(code: str, mode: str):
     ns = {"C": tfshare, "vs": tfshare.variable_scope, "AUTO_REUSE": tfshare.AUTO_REUSE,
-          "tf": tf}
+          "tf": tf, "gv": tfshare.get_variable}
 
     def go():
         ns["x3"] = tf.constant(np.full((2, 3), 0.1, np.float32))

@@ -93,7 +93,7 @@ def deserialize_cell(cell: Any, custom_objects=None) -> Any:
 def _writes_own_call(cell: Any) -> bool:
     """A ``call`` written outside tfshare (a TF1-style subclass) creates its
     variables itself, with ``get_variable``."""
-    return not getattr(type(cell).call, "__module__", "").startswith("tfshare.")
+    return not (getattr(type(cell).call, "__module__", None) or "").startswith("tfshare.")
 
 
 class RNNCell(keras.layers.Layer):

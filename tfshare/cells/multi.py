@@ -123,7 +123,7 @@ class MultiRNNCell(RNNCell):
         cur, new_states = inputs, []
         for k, (cell, sub) in enumerate(zip(self._cells, subs)):
             with self._weight_source.child_scope(f"cell_{k}"):
-                cur, new = cell(cur, sub, **child_kwargs(cell, training))
+                cur, new = cell(cur, _as_state_of(cell, sub), **child_kwargs(cell, training))
             new_states.append(new)
         return cur, match_structure(states, self._join(new_states))
 
@@ -150,3 +150,13 @@ class MultiRNNCell(RNNCell):
         config = dict(config)
         config["cells"] = [deserialize_cell(c, custom_objects) for c in config["cells"]]
         return cls(**config)
+
+
+def _as_state_of(cell, state):
+    """``state`` in the structure of ``cell.state_size`` (TF1 ignores the
+    containers a sub-state comes in), when its tensors fit it."""
+    size = cell.state_size
+    flat = keras.tree.flatten(state)
+    if len(flat) != len(keras.tree.flatten(size)):
+        return state  # the cell reports the mismatch
+    return keras.tree.pack_sequence_as(size, flat)
