@@ -27,10 +27,12 @@ Rows:
   configured (fast path on). ``dynamic_rnn_exact``: with the fast path disabled.
 * ``fast`` / ``fast_xla``: ``tfshare.fastpath.fast_dynamic_rnn`` called directly,
   without / with XLA.
-* ``static_rnn``: ``tfshare.static_rnn`` (unrolled).
+* ``static_rnn``: ``tfshare.static_rnn`` (unrolled). ``static_rnn_fused``:
+  ``tfshare.fastpath.fast_static_rnn``, the fast-path hook for ``static_rnn``.
 * ``bidir_dynamic``: ``tfshare.bidirectional_dynamic_rnn``; it does two directions,
   so its ratio is to 2x Keras' time.
-* ``keras_rnn_tfshare_cell``: a tfshare cell in ``keras.layers.RNN``.
+* ``keras_rnn_tfshare_cell``: a tfshare cell in ``keras.layers.RNN`` (Keras' loop).
+* ``tfshare_rnn``: the same cell in ``tfshare.RNN`` (the fast path).
 * ``bound``: FLOPs / (peak ``tf.matmul`` rate). The forward FLOPs are
   ``2·B·T·(I+U)·G·U`` (G = 4 LSTM, 3 GRU), forward+backward 3x that; the rate is
   measured in the same run on ONE ``[B·T, I+U] x [I+U, G·U]`` matmul, the most
@@ -59,7 +61,8 @@ import numpy as np  # noqa: E402
 SHAPES = {"ptb": (20, 20, 200, 200), "medium": (64, 50, 128, 256), "char": (32, 100, 64, 512)}
 GATES = {"lstm": 4, "gru": 3}
 ALL_ROWS = ["keras", "keras_xla", "legacy_tf1", "torch", "dynamic_rnn", "dynamic_rnn_exact",
-            "fast", "fast_xla", "static_rnn", "bidir_dynamic", "keras_rnn_tfshare_cell", "bound"]
+            "fast", "fast_xla", "static_rnn", "static_rnn_fused", "bidir_dynamic",
+            "keras_rnn_tfshare_cell", "tfshare_rnn", "bound"]
 
 
 def parse_shape(text: str):
@@ -220,10 +223,26 @@ def build_case(case: Case, rows):
             _in_scope(scope_name, call)
             scope_fn = (lambda call=call, scope_name=scope_name: _in_scope(scope_name, call))
             add(row, scope_fn, lambda cell=cell: cell.trainable_weights)
-    if "keras_rnn_tfshare_cell" in rows:
-        rnn = keras.layers.RNN(cell_cls(u), return_sequences=True)
-        rnn(x_bm[:1])
-        add("keras_rnn_tfshare_cell", lambda: rnn(x_bm, mask=mask), lambda: rnn.trainable_variables)
+    if "static_rnn_fused" in rows:
+        cell = cell_cls(u)
+        steps = tf.unstack(x_bm, axis=1)
+
+        def call_static(c, cell=cell):
+            out = fastpath.fast_static_rnn(cell, steps, cell.zero_state(b, tf.float32), seq)
+            if out is None:
+                raise RuntimeError("static fast path not applicable")
+            return out[0]
+
+        scope_name = f"bench_static_fused_{case.name}"
+        _in_scope(scope_name, call_static)
+        add("static_rnn_fused", lambda: _in_scope(scope_name, call_static),
+            lambda: cell.trainable_weights)
+    for row, layer_cls in (("keras_rnn_tfshare_cell", keras.layers.RNN),
+                           ("tfshare_rnn", tfshare.RNN)):
+        if row in rows:
+            rnn = layer_cls(cell_cls(u), return_sequences=True)
+            rnn(x_bm[:1])
+            add(row, lambda rnn=rnn: rnn(x_bm, mask=mask), lambda rnn=rnn: rnn.trainable_variables)
     if "bound" in rows:
         g = GATES[case.cell]
         a = tf.constant(rng.uniform(-1, 1, (b * t, i + u)).astype(np.float32))

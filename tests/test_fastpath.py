@@ -305,3 +305,39 @@ def test_relaxed_retrace_keeps_depth_and_static_shapes():
         return y
 
     graph_fn(_u(6, 3, 4), _u(4 + U, 4 * U), _u(4 * U), _u(3, U), _u(3, U))
+
+
+@pytest.mark.parametrize("name", ["lstm_peep_clip_proj", "gru"])
+def test_fast_static_rnn_matches_the_unrolled_driver(name):
+    """``fast_static_rnn`` (the hook for ``static_rnn``) gives the unrolled loop's
+    outputs, state, gradients and variables, and leaves the scope reusing."""
+    tfshare.reset_default_graph()
+    cell = CELLS[name]()
+    x = tf.Variable(_u(B, T, I))
+    seq = tf.constant(LENGTHS)
+
+    def loss_of(outputs, state):
+        return (sum(tf.reduce_sum(o * o) for o in outputs)
+                + sum(tf.reduce_sum(s * 0.3) for s in tf.nest.flatten(state)))
+
+    with tf.GradientTape() as tape:
+        ye, se = tfshare.static_rnn(cell, tf.unstack(x, axis=1), sequence_length=seq,
+                                    dtype=tf.float32)
+        le = loss_of(ye, se)
+    weights = list(cell.weights)
+    with tf.GradientTape() as tape2:
+        with tfshare.variable_scope("rnn") as scope:
+            res = fastpath.fast_static_rnn(cell, tf.unstack(x, axis=1), cell.zero_state(B, tf.float32),
+                                           seq)
+            assert scope.reuse
+        assert res is not None
+        yf, sf = res
+        lf = loss_of(yf, sf)
+    assert [v.name for v in cell.weights] == [v.name for v in weights]
+    assert len(yf) == len(ye) == T and type(sf) is type(se)
+    for a, b in zip(yf + tf.nest.flatten(sf), ye + tf.nest.flatten(se)):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-5)
+    for a, b in zip(tape2.gradient(lf, [x] + weights), tape.gradient(le, [x] + weights)):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-5, rtol=1e-5)
+    assert fastpath.fast_static_rnn(tfshare.BasicRNNCell(U), tf.unstack(x, axis=1),
+                                    tf.zeros([B, U])) is None

@@ -40,9 +40,10 @@ from typing import Any, Callable, Optional, Tuple
 import tensorflow as tf
 
 from tfshare import _fused_loop as fl
+from tfshare import variables as tfvars
 from tfshare._fused_gru import GRUConfig, GRUWeights, gru_sequence as _gru_kernel
 from tfshare._fused_lstm import LSTMConfig, LSTMWeights, lstm_sequence as _lstm_kernel
-from tfshare._shapes import static_axis
+from tfshare._shapes import static_axis, static_shape
 from tfshare.cells import FusedGRU, FusedLSTM, LSTMStateTuple
 
 __all__ = ["set_fast_path_options", "get_fast_path_options"]
@@ -277,3 +278,31 @@ def fast_dynamic_rnn(cell: Any, inputs_time_major: Any, initial_state: Any,
     final_state)`` shaped as the exact path's.
     """
     return run_fused(cell, inputs_time_major, initial_state, sequence_length=sequence_length)
+
+
+def fast_static_rnn(cell: Any, inputs: Any, initial_state: Any,
+                    sequence_length: Any = None) -> Optional[Tuple[list, Any]]:
+    """The fast path of ``static_rnn``, or ``None`` when it does not apply.
+
+    Called by ``static_rnn`` inside its variable scope with the list of step
+    inputs (each ``[B, depth]``), the initial state and the checked int32
+    ``sequence_length`` (or None). Applies when every step is one tensor of the
+    same static shape and dtype and the cell declares a fused spec. Returns
+    ``(outputs, final_state)`` as the unrolled loop does: a list of ``T``
+    outputs; like the loop, it leaves the current variable scope set to reuse
+    when there is more than one step.
+    """
+    if not inputs or not all(tf.is_tensor(x) for x in inputs):
+        return None
+    first = inputs[0]
+    shape = static_shape(first)
+    if len(shape or ()) != 2 or any(x.dtype != first.dtype or static_shape(x) != shape
+                                    for x in inputs):
+        return None
+    fused = run_fused(cell, tf.stack(inputs), initial_state, sequence_length=sequence_length)
+    if fused is None:
+        return None
+    if len(inputs) > 1:
+        tfvars.get_variable_scope().reuse_variables()
+    outputs, state = fused
+    return tf.unstack(outputs, num=len(inputs)), state
