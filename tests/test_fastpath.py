@@ -1,7 +1,7 @@
 """The dynamic_rnn fast path (tfshare.fastpath) against a straightforward reference.
 
 The reference is the TF1 math written the obvious way, one step at a time, with
-``concat([x, h])·K`` (spec §3.3–3.5), differentiated by TensorFlow's autodiff.
+``concat([x, h])·K`` (docs/cells.md §4), differentiated by TensorFlow's autodiff.
 The fast path (hoisted input projection, hand-written backward pass, masks) must
 give the same outputs, final states and gradients to 1e-5.
 """
@@ -341,3 +341,17 @@ def test_fast_static_rnn_matches_the_unrolled_driver(name):
         np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-5, rtol=1e-5)
     assert fastpath.fast_static_rnn(tfshare.BasicRNNCell(U), tf.unstack(x, axis=1),
                                     tf.zeros([B, U])) is None
+
+
+def test_variables_of_other_shapes_reuse_no_wrong_trace():
+    """One compiled loop serves variables of several shapes (relaxed retracing):
+    each call still computes with its own weights' shapes."""
+    for steps, batch, depth, units in [(6, 1, 3, 4), (6, 4, 3, 4), (5, 4, 3, 3), (5, 4, 3, 4)]:
+        x = _u(steps, batch, depth)
+        weights = [tf.Variable(_u(depth + units, 2 * units)), tf.Variable(_u(2 * units)),
+                   tf.Variable(_u(depth + units, units)), tf.Variable(_u(units))]
+        h0 = tf.Variable(_u(batch, units))
+        y, h = fastpath.gru_sequence(x, *weights, h0)
+        yr, hr = _ref_gru(x, *[tf.convert_to_tensor(w) for w in weights], tf.convert_to_tensor(h0))
+        np.testing.assert_allclose(y.numpy(), yr.numpy(), atol=1e-5)
+        np.testing.assert_allclose(h.numpy(), hr.numpy(), atol=1e-5)

@@ -118,6 +118,12 @@ def _restore_shape(t, shape):
     return t
 
 
+def _values(tensors) -> list:
+    """Variables read into tensors here: a ``tf.function`` relaxing the shapes of
+    variable arguments may reuse a trace made for variables of other shapes."""
+    return [tf.convert_to_tensor(t) for t in tensors]
+
+
 def _static_depth(x) -> int:
     depth = static_axis(x, -1) if x.shape.rank == 3 else None
     if depth is None:
@@ -153,7 +159,9 @@ def lstm_sequence(x, kernel, bias, c0, h0, *, forget_bias: float = 1.0, sequence
     weights = LSTMWeights(kernel, bias, w_i_diag if peepholes else zeros,
                           w_f_diag if peepholes else zeros, w_o_diag if peepholes else zeros,
                           proj_kernel if proj_kernel is not None else tf.zeros([1, 1], x.dtype))
-    out, c, h = _compiled(_lstm_run, cfg, jit_compile)(x, weights, c0, h0, sequence_length, mask)
+    weights = LSTMWeights(*_values(weights))
+    out, c, h = _compiled(_lstm_run, cfg, jit_compile)(x, weights, *_values([c0, h0]),
+                                                       sequence_length, mask)
     return (_restore_shape(out, x.shape[:2] + h0.shape[-1:]), _restore_shape(c, c0.shape),
             _restore_shape(h, h0.shape))
 
@@ -171,8 +179,9 @@ def gru_sequence(x, gate_kernel, gate_bias, cand_kernel, cand_bias, h0, *, seque
         mask = tf.convert_to_tensor(mask)[:, :, None]
     cfg = GRUConfig(depth=_static_depth(x), masked=sequence_length is not None or mask is not None,
                     carry_output=carry_output)
-    weights = GRUWeights(gate_kernel, gate_bias, cand_kernel, cand_bias)
-    out, h = _compiled(_gru_run, cfg, jit_compile)(x, weights, h0, sequence_length, mask)
+    weights = GRUWeights(*_values([gate_kernel, gate_bias, cand_kernel, cand_bias]))
+    out, h = _compiled(_gru_run, cfg, jit_compile)(x, weights, *_values([h0]), sequence_length,
+                                                   mask)
     return _restore_shape(out, x.shape[:2] + h0.shape[-1:]), _restore_shape(h, h0.shape)
 
 
