@@ -2,7 +2,7 @@
 
 The series is statsmodels' ``sunspots`` data set (yearly mean sunspot activity,
 1700-2008; it ships inside statsmodels, nothing is downloaded). A window of the
-last ``--window`` years goes through ``keras.layers.RNN(tfshare.LSTMCell(n))``
+last ``--window`` years goes through ``tfshare.RNN(tfshare.LSTMCell(n))``
 and a linear layer predicts the next year. The last ``--test-years`` years are
 held out; the model's one-step-ahead forecasts are scored against the naive
 forecast "next year = this year" (RMSE, MAE) and plotted with the actual series
@@ -48,7 +48,7 @@ def main(argv=None):
           f"{len(x_test)} test years ({target_years[is_test][0]}-{target_years[is_test][-1]})")
 
     inputs = keras.Input((args.window, 1), name="history")
-    h = keras.layers.RNN(tfshare.LSTMCell(args.num_units), name="rnn")(inputs)
+    h = tfshare.RNN(tfshare.LSTMCell(args.num_units), name="rnn")(inputs)
     outputs = keras.layers.Dense(1, name="next_year")(h)
     model = keras.Model(inputs, outputs)
     model.compile(optimizer=keras.optimizers.Adam(args.learning_rate), loss="mse")

@@ -8,8 +8,9 @@ The whole migration story in one run:
 2. It saves a TF1 checkpoint with ``tf.train.Saver`` (names like
    ``char_rnn/rnn/multi_rnn_cell/cell_0/basic_lstm_cell/kernel``).
 3. A Keras 3 model is built from tfshare cells:
-   ``Embedding`` -> ``keras.layers.RNN(tfshare.MultiRNNCell([tfshare.BasicLSTMCell(n), ...]),
-   name="rnn")`` -> ``Dense``; its LSTM weights are called
+   ``Embedding`` -> ``tfshare.RNN(tfshare.MultiRNNCell([tfshare.BasicLSTMCell(n), ...]),
+   name="rnn")`` -> ``Dense`` (``tfshare.RNN`` is ``keras.layers.RNN`` with tfshare's
+   fast path); its LSTM weights are called
    ``rnn/multi_rnn_cell/cell_0/basic_lstm_cell/kernel``, TF1's names.
 4. ``tfshare.restore`` loads the checkpoint into it (an assignment map drops the
    ``char_rnn/`` prefix and renames the embedding and softmax variables) and
@@ -45,7 +46,7 @@ def build_keras_model(vocab_size: int, rnn_size: int, num_layers: int) -> keras.
     ids = keras.Input((None,), dtype="int32", name="chars")
     x = keras.layers.Embedding(vocab_size, rnn_size, name="embedding")(ids)
     cell = tfshare.MultiRNNCell([tfshare.BasicLSTMCell(rnn_size) for _ in range(num_layers)])
-    h = keras.layers.RNN(cell, return_sequences=True, name="rnn")(x)
+    h = tfshare.RNN(cell, return_sequences=True, name="rnn")(x)
     logits = keras.layers.Dense(vocab_size, name="softmax")(h)
     return keras.Model(ids, logits, name="char_rnn_keras")
 

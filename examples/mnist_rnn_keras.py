@@ -1,7 +1,7 @@
 """Sequence classifier over image rows, Keras 3 style, with tfshare's TF1 cell.
 
 The same model as ``mnist_rnn_tf1.py`` written as a Keras 3 model:
-``keras.layers.RNN(tfshare.BasicLSTMCell(64), name="rnn")`` reads the 8 rows of
+``tfshare.RNN(tfshare.BasicLSTMCell(64), name="rnn")`` reads the 8 rows of
 each 8x8 scikit-learn digit; its weights carry the TF1 names
 (``rnn/basic_lstm_cell/kernel``), so a TF1 checkpoint of the tutorial loads into
 it by name. Trained with ``model.fit``; prints the weight names, the parameter
@@ -18,7 +18,7 @@ import tfshare
 
 def build_model(num_hidden: int = 64, num_classes: int = 10) -> keras.Model:
     inputs = keras.Input((8, 8), name="rows")
-    h = keras.layers.RNN(tfshare.BasicLSTMCell(num_hidden), name="rnn")(inputs)
+    h = tfshare.RNN(tfshare.BasicLSTMCell(num_hidden), name="rnn")(inputs)
     logits = keras.layers.Dense(num_classes, name="out")(h)
     return keras.Model(inputs, logits, name="row_lstm")
 

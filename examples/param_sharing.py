@@ -68,7 +68,7 @@ def main(argv=None):
 
     print("\n== An LSTM over 8 rows: one kernel, 8 steps ==")
     rows = keras.Input((8, 8))
-    rnn_model = keras.Model(rows, keras.layers.RNN(tfshare.BasicLSTMCell(64), name="rnn")(rows))
+    rnn_model = keras.Model(rows, tfshare.RNN(tfshare.BasicLSTMCell(64), name="rnn")(rows))
     rep = tfshare.param_report(rnn_model)
     print(rep)
     keras_counts = (rep.shared, rep.unshared)

@@ -1,6 +1,6 @@
 """Transfer learning through a TF1 checkpoint: restore the trunk, freeze it, train a new head.
 
-1. Train a row-LSTM (``keras.layers.RNN(tfshare.LSTMCell(64), name="encoder")``
+1. Train a row-LSTM (``tfshare.RNN(tfshare.LSTMCell(64), name="encoder")``
    + ``Dense`` head) to classify scikit-learn digits 0-4.
 2. ``tfshare.save`` writes its weights as a TF1 name-based checkpoint
    (``encoder/lstm_cell/kernel``, ... readable by ``tf.train.Saver``).
@@ -27,7 +27,7 @@ import tfshare
 
 def build(trunk_name: str, head_name: str, num_units: int, num_classes: int = 5) -> keras.Model:
     inputs = keras.Input((8, 8), name="rows")
-    h = keras.layers.RNN(tfshare.LSTMCell(num_units), name=trunk_name)(inputs)
+    h = tfshare.RNN(tfshare.LSTMCell(num_units), name=trunk_name)(inputs)
     return keras.Model(inputs, keras.layers.Dense(num_classes, name=head_name)(h))
 
 

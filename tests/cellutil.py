@@ -17,7 +17,7 @@ State structures are described as JSON:
 leaves (``tf.nest.flatten`` order: c before h, sub-cells in order).
 
 The numpy reference (``np_run``) is written from the equations of
-reference/tf1-behaviour.md §3.2-3.6, 3.9, 3.10, in float64, and shares no code
+the equations of docs/cells.md §4, in float64, and shares no code
 with tfshare or TensorFlow.
 """
 from __future__ import annotations
@@ -332,7 +332,7 @@ _DEFAULT_SCOPES = {"BasicRNNCell": "basic_rnn_cell", "BasicLSTMCell": "basic_lst
 
 
 def cell_scope(spec: dict) -> str:
-    """TF1 default scope of a cell (wrappers add no level, §3.8)."""
+    """TF1 default scope of a cell (wrappers add no level, docs/cells.md §1)."""
     if spec["type"] in ("DropoutWrapper", "ResidualWrapper"):
         return cell_scope(spec["cell"])
     return _DEFAULT_SCOPES[spec["type"]]
@@ -464,7 +464,7 @@ def _np_variational(v, noise, keep):
 
 
 def _np_dropout_step(spec, W, prefix, x, state, noise, trace):
-    """DropoutWrapper (§3.9): input, cell, state (filtered), output; variational masks
+    """DropoutWrapper (docs/cells.md §4): input, cell, state (filtered), output; variational masks
     are ``floor(keep + noise)``; a keep of exactly 1.0 is the identity."""
     ik = spec.get("input_keep_prob", 1.0)
     sk = spec.get("state_keep_prob", 1.0)

@@ -1,5 +1,5 @@
 """The ``tf.contrib.rnn`` wrappers: ``OutputProjectionWrapper``,
-``InputProjectionWrapper``, ``EmbeddingWrapper`` (reference §3.11).
+``InputProjectionWrapper``, ``EmbeddingWrapper`` (docs/cells.md §1, §4).
 
 (a) oracle: TF 2.21's legacy TF1 stack has no contrib wrappers, so the oracle
     side uses small reference wrappers written here on the oracle's *own*
@@ -269,7 +269,7 @@ def both(tmp_path_factory):
             "tfshare": _run_tfshare()}
 
 
-#: The variable layouts of the spec (§3.11 and the TF 1.15 contrib source:
+#: The variable layouts of the spec (docs/cells.md §1 and the TF 1.15 contrib source:
 #: the wrapper calls the wrapped cell inside its own scope).
 EXPECTED_NAMES = {
     "opw_dynamic": [

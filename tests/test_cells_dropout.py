@@ -1,4 +1,4 @@
-"""When DropoutWrapper(variational_recurrent=True) draws its noise (reference §3.9).
+"""When DropoutWrapper(variational_recurrent=True) draws its noise (docs/cells.md §4).
 
 TF1 draws the noise ``U[0,1)`` of shape ``[1, size]`` once per wrapper as a graph
 op: every ``session.run`` gets a new mask, and within one run the same mask applies

@@ -1,6 +1,5 @@
 """Bad input to the cells: each raises ValueError/TypeError naming the argument
-and what was received; TF1's exact texts where reference/tf1-behaviour.md
-gives them (§3.1, §3.6, §3.7, §3.9, §3.10)."""
+and what was received; TF1's exact texts where TF1 had them (docs/cells.md §4)."""
 from __future__ import annotations
 
 import re
@@ -117,7 +116,7 @@ def test_wrong_state_structure():
     assert "Argument `state`" in str(e.value) and "LSTMStateTuple(c=2, h=2)" in str(e.value)
 
 
-# --- MultiRNNCell (reference §3.6, exact texts) -------------------------------
+# --- MultiRNNCell (TF1's exact texts) ------------------------------------------
 
 
 def test_multi_needs_a_cell():
@@ -160,7 +159,7 @@ def test_multi_non_cell():
         tfshare.MultiRNNCell([3])
 
 
-# --- wrappers (reference §3.8-3.10) -----------------------------------------
+# --- wrappers ----------------------------------------------------------------
 
 
 @pytest.mark.parametrize("cls", [tfshare.DropoutWrapper, tfshare.ResidualWrapper])

@@ -1,7 +1,7 @@
 """The tfshare cells as Keras 3 layers: RNN / Bidirectional / functional /
 Sequential models, fit, serialization, .keras round trips, shared instances,
 MirroredStrategy, and the cell contract (states, TF1 vs Keras conventions,
-wrapper semantics of reference §3.8-3.10)."""
+wrapper semantics of docs/cells.md §1, §4)."""
 from __future__ import annotations
 
 import hashlib
@@ -240,7 +240,7 @@ def test_float64_in_tf1_mode():
 
 
 # --------------------------------------------------------------------------
-# wrappers (reference §3.9-3.10)
+# wrappers (docs/cells.md §4)
 
 
 def _lstm_pair(**dropout_kwargs):
@@ -354,8 +354,8 @@ def test_dropout_respects_keras_training_flag():
 
 
 def test_dropout_seed_formula_and_graph_determinism():
-    """Per-tensor seeds follow md5(str(seed) + "<prefix>_<i>") (reference
-    §3.9): two wrappers with one seed draw the same masks in a graph."""
+    """Per-tensor seeds follow md5(str(seed) + "<prefix>_<i>") (TF1,
+    docs/cells.md §4): two wrappers with one seed draw the same masks in a graph."""
     seed = 77
     want = int(hashlib.md5(f"{seed}output_0".encode()).hexdigest()[:8], 16) & 0x7FFFFFFF
     assert tfshare.DropoutWrapper(tfshare.GRUCell(2), seed=seed)._gen_seed("output", 0) == want

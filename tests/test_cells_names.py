@@ -10,7 +10,7 @@ then compared with:
 * TF1 mode in eager mode (tfshare's own store);
 * TF1 mode in ``tf.Graph().as_default()`` graph mode.
 
-A few spec facts (reference §3.1, §3.6, §3.8) are also asserted literally.
+A few TF1 facts (docs/cells.md §1, §4) are also asserted literally.
 """
 from __future__ import annotations
 
@@ -270,7 +270,7 @@ def test_tf1_naming_scenarios(oracle, scenario, mode):
 
 
 # ---------------------------------------------------------------------------
-# Spec facts, asserted literally (reference §3.1, §3.6, §3.8).
+# TF1 facts, asserted literally (docs/cells.md §1, §4).
 
 
 @pytest.mark.parametrize("mode", ["eager", "graph"])
@@ -369,7 +369,7 @@ def test_default_initializers():
 
 @pytest.mark.parametrize("mode", ["eager", "graph"])
 def test_scope_initializer_reaches_kernels_not_biases(mode):
-    """Reference §8.5: biases ignore the scope initializer; kernels and
+    """TF1: biases ignore the scope initializer; kernels and
     peepholes use it."""
     def go():
         x = tf.constant(np.full((2, 3), 0.1, np.float32))
@@ -437,7 +437,7 @@ class MyCell(tfshare.RNNCell):
 
 @pytest.mark.parametrize("mode", ["eager", "graph"])
 def test_custom_subclass_gets_snake_case_scope(mode):
-    """Reference §3.1: a subclass implementing ``call`` with get_variable gets a
+    """docs/cells.md §1: a subclass implementing ``call`` with get_variable gets a
     ``<snake_case class name>`` level and tracks its variables."""
     def go():
         x = tf.constant(np.full((2, 3), 0.1, np.float32))

@@ -1,7 +1,7 @@
 """tfshare's TF1 cells against an independent numpy derivation.
 
 ``cellutil.np_step`` implements each cell from the equations of
-reference/tf1-behaviour.md §3.2-3.6, 3.9, 3.10 in float64 (it also reproduces
+the equations of docs/cells.md §4 in float64 (it also reproduces
 the oracle's fixtures and the spec's golden numbers, checked here and in
 test_cells_oracle.py). Hypothesis draws shapes and options; weights and inputs
 are random, asymmetric and non-saturating. The DropoutWrapper checks need no
@@ -88,7 +88,7 @@ def _check(spec, depth, batch, steps, seed, trace=None):
 
 
 # --------------------------------------------------------------------------------------
-# The reference itself: the spec's golden numbers (§3.12, §3.9)
+# The reference itself: golden numbers from TF's own cell tests
 # --------------------------------------------------------------------------------------
 
 

@@ -7,7 +7,7 @@
 (b) live: one oracle run per module recomputes every configuration with fresh
     random weights/inputs, and the committed configurations, so the fixtures
     cannot go stale;
-(c) the golden numbers of the spec (reference §3.12 and §3.9), which come from
+(c) golden numbers (TF1's GRU/LSTM/dropout docs), which come from
     TF's own test files, not from our output.
 Outputs and every state leaf must agree to atol 1e-6 (float32).
 """
@@ -70,7 +70,7 @@ def test_fixture_is_small_float32_and_consistent(name):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_numpy_reference_reproduces_fixture(name):
-    """Independent numpy equations (spec §3.2-3.10) reproduce the oracle's numbers, and
+    """Independent numpy equations (docs/cells.md §4) reproduce the oracle's numbers, and
     the clip / dropout configurations really clip / drop."""
     rec = cu.load_fixture(name)
     spec = rec["config"]["cell"]
@@ -208,7 +208,7 @@ def test_live_tf1_mode(live, name, record_property):
 
 
 # --------------------------------------------------------------------------------------
-# (c) golden numbers of the spec (§3.12, §3.9; from TF's own tests)
+# (c) golden numbers from TF's own cell tests
 # --------------------------------------------------------------------------------------
 
 
@@ -286,7 +286,7 @@ def test_spec_multi_basic_lstm_golden_keras():
 
 @pytest.mark.parametrize("mode", ["keras", "tf1"])
 def test_spec_dropout_wrapper_golden(mode):
-    """§3.9: LSTMCell(3, initializer=const 0.5) in a keep-all DropoutWrapper, inputs
+    """TF's DropoutWrapper test: LSTMCell(3, initializer=const 0.5) in a keep-all DropoutWrapper, inputs
     [[2,2,2]] then [[1,1,1]], c = h = 0.1: outputs 0.751109, 0.895509; final c 1.949385."""
     import contextlib
 

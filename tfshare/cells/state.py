@@ -1,4 +1,4 @@
-"""``LSTMStateTuple``: the ``(c, h)`` state of the LSTM cells (TF1 §3.7)."""
+"""``LSTMStateTuple``: the ``(c, h)`` state of the LSTM cells (TF1's)."""
 from __future__ import annotations
 
 import collections
