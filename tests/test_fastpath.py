@@ -204,6 +204,10 @@ CELLS = {
                                                     initializer=tf.keras.initializers.RandomUniform(-0.6, 0.6, seed=3)),
     "lstm_concat_state": lambda: tfshare.LSTMCell(U, state_is_tuple=False),
     "gru": lambda: tfshare.GRUCell(U, bias_initializer=tf.keras.initializers.RandomUniform(-0.5, 0.5, seed=4)),
+    "multi": lambda: tfshare.MultiRNNCell([
+        tfshare.LSTMCell(U, num_proj=3, use_peepholes=True),
+        tfshare.MultiRNNCell([tfshare.GRUCell(U), tfshare.BasicLSTMCell(2)])]),
+    "multi_same_cell_twice": lambda: (lambda c: tfshare.MultiRNNCell([c, c]))(tfshare.GRUCell(I)),
 }
 
 

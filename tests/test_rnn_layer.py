@@ -29,9 +29,14 @@ FUSED = {
     "lstm_full": lambda: tfshare.LSTMCell(5, use_peepholes=True, cell_clip=0.4, num_proj=3,
                                           proj_clip=0.3, forget_bias=0.2),
     "gru": lambda: tfshare.GRUCell(4),
+    "multi": lambda: tfshare.MultiRNNCell([tfshare.LSTMCell(3, num_proj=2), tfshare.GRUCell(4),
+                                           tfshare.BasicLSTMCell(2)]),
 }
 NOT_FUSED = {
-    "multi": lambda: tfshare.MultiRNNCell([tfshare.LSTMCell(3), tfshare.GRUCell(2)]),
+    "multi_wrapped": lambda: tfshare.MultiRNNCell([tfshare.LSTMCell(3),
+                                                   tfshare.ResidualWrapper(tfshare.GRUCell(3))]),
+    "multi_concat": lambda: tfshare.MultiRNNCell([tfshare.GRUCell(2), tfshare.GRUCell(3)],
+                                                 state_is_tuple=False),
     "relu_gru": lambda: tfshare.GRUCell(4, activation="relu"),
     "basic_rnn": lambda: tfshare.BasicRNNCell(4),
 }

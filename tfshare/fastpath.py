@@ -3,7 +3,8 @@
 A cell gets the fast path by declaring what its step computes:
 ``cell.fused_spec()`` returns a :class:`tfshare.cells.FusedLSTM` or
 :class:`tfshare.cells.FusedGRU` (``BasicLSTMCell``, ``LSTMCell`` and ``GRUCell``
-do, with the default tanh activation), and ``cell.step_weights(depth, dtype)``
+do, with the default tanh activation) or a :class:`tfshare.cells.FusedStack`
+(a ``MultiRNNCell`` of such cells), and ``cell.step_weights(depth, dtype)``
 hands over the weights by the names the spec gives. ``dynamic_rnn`` (and the
 bidirectional and stacked dynamic drivers) call :func:`fast_dynamic_rnn`;
 ``tfshare.RNN`` calls :func:`run_fused` from its ``inner_loop``. Each returns
@@ -44,7 +45,7 @@ from tfshare import variables as tfvars
 from tfshare._fused_gru import GRUConfig, GRUWeights, gru_sequence as _gru_kernel
 from tfshare._fused_lstm import LSTMConfig, LSTMWeights, lstm_sequence as _lstm_kernel
 from tfshare._shapes import static_axis, static_shape
-from tfshare.cells import FusedGRU, FusedLSTM, LSTMStateTuple
+from tfshare.cells import FusedGRU, FusedLSTM, FusedStack, LSTMStateTuple
 
 __all__ = ["set_fast_path_options", "get_fast_path_options"]
 
@@ -199,6 +200,8 @@ def _same_dtype(dtype, tensors) -> bool:
 
 
 def _run_lstm(spec: FusedLSTM, weights: dict, x, state, sequence_length, mask, carry_output):
+    if spec.activation != "tanh":
+        return None
     units, h_dim = spec.num_units, spec.h_dim
     if spec.state_is_tuple:
         if not isinstance(state, (tuple, list)) or len(state) != 2:
@@ -226,6 +229,8 @@ def _run_lstm(spec: FusedLSTM, weights: dict, x, state, sequence_length, mask, c
 
 
 def _run_gru(spec: FusedGRU, weights: dict, x, state, sequence_length, mask, carry_output):
+    if spec.activation != "tanh":
+        return None
     if isinstance(state, (tuple, list)) and len(state) == 1:
         state = state[0]
     gk, gb = weights[spec.gate_kernel], weights[spec.gate_bias]
@@ -237,7 +242,26 @@ def _run_gru(spec: FusedGRU, weights: dict, x, state, sequence_length, mask, car
                         carry_output=carry_output)
 
 
-_KERNELS = {FusedLSTM: _run_lstm, FusedGRU: _run_gru}
+def _run_stack(spec: FusedStack, weights: dict, x, state, sequence_length, mask, carry_output):
+    """Layer by layer: a skipped step of layer k+1 ignores its input, so layer k
+    may output zeros there (TF1's rule); the last layer outputs by the caller's."""
+    if not isinstance(state, (tuple, list)) or len(state) != len(spec.layers):
+        return None
+    finals = []
+    for k, layer in enumerate(spec.layers):
+        prefix = f"cell_{k}/"
+        own = {name[len(prefix):]: w for name, w in weights.items() if name.startswith(prefix)}
+        last = k == len(spec.layers) - 1
+        result = _KERNELS[type(layer)](layer, own, x, state[k], sequence_length, mask,
+                                       carry_output and last)
+        if result is None:
+            return None
+        x, layer_state = result
+        finals.append(layer_state)
+    return x, tuple(finals)
+
+
+_KERNELS = {FusedLSTM: _run_lstm, FusedGRU: _run_gru, FusedStack: _run_stack}
 
 
 def run_fused(cell: Any, inputs_time_major: Any, initial_state: Any, *, sequence_length: Any = None,
@@ -265,7 +289,7 @@ def run_fused(cell: Any, inputs_time_major: Any, initial_state: Any, *, sequence
     spec = spec_fn() if callable(spec_fn) else None
     kernel = _KERNELS.get(type(spec))
     x = inputs_time_major
-    if kernel is None or spec.activation != "tanh" or not tf.is_tensor(x) or x.shape.rank != 3:
+    if kernel is None or not tf.is_tensor(x) or x.shape.rank != 3:
         return None
     depth = static_axis(x, 2)
     if depth is None or static_axis(x, 0) == 0 or not x.dtype.is_floating:

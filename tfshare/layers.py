@@ -3,12 +3,12 @@
 ``keras.layers.RNN`` runs its cell's ``call`` once per time step in a loop.
 ``tfshare.RNN`` takes the same arguments and gives the same results, but when
 the cell declares a fused spec (``cell.fused_spec()``: ``BasicLSTMCell``,
-``LSTMCell``, ``GRUCell`` with the default tanh activation) it runs the whole
-sequence in ``tfshare.fastpath``'s fused loop with its hand-written backward
-pass -- the way Keras' own ``LSTM`` layer hands its sequence to a fused op.
-Every other cell (``MultiRNNCell``, wrappers, Keras cells, ``unroll=True``, a
-fast path switched off with ``tfshare.fastpath.set_fast_path_options``) runs
-in Keras' loop. The weights are the cell's, with TF1's paths::
+``LSTMCell``, ``GRUCell`` with the default tanh activation, and a
+``MultiRNNCell`` of such cells) it runs the whole sequence in
+``tfshare.fastpath``'s fused loop with its hand-written backward pass -- the
+way Keras' own ``LSTM`` layer hands its sequence to a fused op. Every other
+cell (wrappers, Keras cells, ``unroll=True``, a fast path switched off with
+``tfshare.fastpath.set_fast_path_options``) runs in Keras' loop. The weights are the cell's, with TF1's paths::
 
     layer = tfshare.RNN(tfshare.BasicLSTMCell(64), name="rnn")
     layer(x)                          # x: [batch, time, depth]

@@ -13,7 +13,7 @@ For writing a cell: ``CellWrapper`` (the base of every wrapper), ``WeightSpec``,
 and the fused specs ``FusedLSTM`` / ``FusedGRU`` (``docs/cells.md``).
 """
 from tfshare.cells.base import RNNCell, WeightSpec
-from tfshare.cells.fused import FusedGRU, FusedLSTM
+from tfshare.cells.fused import FusedGRU, FusedLSTM, FusedStack
 from tfshare.cells.basic_rnn import BasicRNNCell
 from tfshare.cells.gru import GRUCell
 from tfshare.cells.lstm import BasicLSTMCell, LSTMCell

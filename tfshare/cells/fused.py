@@ -1,7 +1,8 @@
 """Fused specs: what a cell tells the fast path about its step.
 
 A cell whose step is one of the fused kernels' equations returns a spec from
-``cell.fused_spec()``; ``tfshare.fastpath`` (used by ``dynamic_rnn``,
+``cell.fused_spec()`` (:class:`FusedLSTM`, :class:`FusedGRU`; a stack of such
+cells: :class:`FusedStack`); ``tfshare.fastpath`` (used by ``dynamic_rnn``,
 ``bidirectional_dynamic_rnn`` and ``tfshare.RNN``) then runs the whole sequence
 in one compiled loop with a hand-written backward pass, taking the weights from
 ``cell.step_weights(depth, dtype)`` by the names the spec gives. A cell that
@@ -29,7 +30,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Optional
 
-__all__ = ["FusedLSTM", "FusedGRU"]
+__all__ = ["FusedLSTM", "FusedGRU", "FusedStack"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -113,3 +114,26 @@ class FusedGRU:
         if self.gate_order not in ("ru", "ur"):
             raise ValueError("Argument `gate_order` must be 'ru' or 'ur'. "
                              f"Received: gate_order={self.gate_order!r}")
+
+
+@dataclasses.dataclass(frozen=True)
+class FusedStack:
+    """Cells run one after the other on each step (``MultiRNNCell`` with
+    ``state_is_tuple=True``), each with a fused spec: the fast path runs the
+    whole sequence through layer 0, then layer 1, ... (the same outputs and
+    final states, since a skipped step of layer ``k+1`` ignores its input).
+
+    The weights of layer ``k`` are those named ``cell_<k>/<name>`` in
+    ``cell.step_weights(...)``; the state is the tuple of the layers' states.
+
+    Attributes:
+      layers: the layers' specs (``FusedLSTM``, ``FusedGRU`` or ``FusedStack``).
+    """
+
+    layers: tuple
+
+    def __post_init__(self):
+        if not self.layers or not all(isinstance(s, (FusedLSTM, FusedGRU, FusedStack))
+                                      for s in self.layers):
+            raise ValueError("Argument `layers` must be a non-empty tuple of fused specs. "
+                             f"Received: layers={self.layers!r}")

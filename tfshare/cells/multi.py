@@ -1,8 +1,9 @@
 """``MultiRNNCell``: a stack of cells run one after the other."""
 from __future__ import annotations
 
+import contextlib
 import logging
-from typing import Any, Sequence
+from typing import Any, Optional, Sequence
 
 import keras
 import tensorflow as tf
@@ -10,6 +11,7 @@ import tensorflow as tf
 from tfshare._shapes import static_shape
 from tfshare.cells.base import (RNNCell, assert_like_rnncell, cell_zero_state, check_state_width,
                                 child_kwargs, deserialize_cell, flat_size, match_structure)
+from tfshare.cells.fused import FusedStack
 
 __all__ = ["MultiRNNCell"]
 
@@ -139,6 +141,34 @@ class MultiRNNCell(RNNCell):
                 and len(states) == 1):
             return states[0]
         return states
+
+    def fused_spec(self) -> Optional[FusedStack]:
+        """A ``FusedStack`` of the cells' specs when every cell has one (and the
+        state is a tuple); else ``None``."""
+        if not self._state_is_tuple:
+            return None
+        specs = [getattr(c, "fused_spec", lambda: None)() for c in self._cells]
+        return None if any(s is None for s in specs) else FusedStack(tuple(specs))
+
+    def step_weights(self, input_depth: int, dtype: Any) -> Optional[dict]:
+        """The cells' step weights, ``{"cell_<k>/<name>": tensor}`` (TF1 mode: in
+        ``variable_scope("cell_<k>")`` inside this cell's scope, as a call
+        creates them); ``None`` when a cell cannot supply its own."""
+        source = self._source()
+        if self._input_depth is not None and self._input_depth != input_depth:
+            return None
+        with source.entered(None) if source.tf1 else contextlib.nullcontext():
+            out, depth = {}, input_depth
+            for k, cell in enumerate(self._cells):
+                with source.child_scope(f"cell_{k}"):
+                    weights = cell.step_weights(depth, dtype)
+                if weights is None:
+                    return None
+                out.update({f"cell_{k}/{name}": w for name, w in weights.items()})
+                depth = cell.output_size
+        if source.tf1:
+            self._input_depth = input_depth
+        return out
 
     def get_config(self) -> dict:
         return {**super().get_config(),
