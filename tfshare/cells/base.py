@@ -39,8 +39,9 @@ from tfshare.cells.weights import KerasWeights, TF1Weights, WeightSpec, WeightTr
 __all__ = ["RNNCell", "WeightSpec"]  # package-internal: begin_sequence, sequence_state
 
 
-def assert_like_rnncell(arg: str, cell: Any) -> None:
-    """Raise TF1's ``... is not an RNNCell: ...`` TypeError for non-cells."""
+def rnncell_problems(cell: Any) -> list:
+    """What keeps ``cell`` from being an RNN cell (TF1's duck-typing rule), as
+    TF1's phrases; empty for a cell."""
     problems = []
     for attr in ("output_size", "state_size"):
         try:
@@ -51,6 +52,12 @@ def assert_like_rnncell(arg: str, cell: Any) -> None:
         problems.append("either 'zero_state' or 'get_initial_state' method is required")
     if not callable(cell):
         problems.append("is not callable")
+    return problems
+
+
+def assert_like_rnncell(arg: str, cell: Any) -> None:
+    """Raise TF1's ``... is not an RNNCell: ...`` TypeError for non-cells."""
+    problems = rnncell_problems(cell)
     if problems:
         raise TypeError(f"The argument '{arg}' ({cell!r}) is not an RNNCell: {', '.join(problems)}.")
 

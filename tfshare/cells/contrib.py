@@ -40,7 +40,7 @@ from tfshare import variables as tfvars
 from tfshare._shapes import static_axis, static_shape
 from tfshare.cells._args import (check_positive_int, deserialize_activation, get_initializer,
                                  serialize_activation, serialize_initializer)
-from tfshare.cells.base import RNNCell, WeightSpec
+from tfshare.cells.base import RNNCell, WeightSpec, rnncell_problems
 from tfshare.cells.wrappers import CellWrapper
 
 __all__ = ["OutputProjectionWrapper", "InputProjectionWrapper", "EmbeddingWrapper"]
@@ -72,9 +72,7 @@ class _ScopedWrapper(CellWrapper):
 
     @staticmethod
     def _check_cell(cell: Any) -> None:
-        if not (hasattr(cell, "output_size") and hasattr(cell, "state_size")
-                and (hasattr(cell, "zero_state") or hasattr(cell, "get_initial_state"))
-                and callable(cell)):
+        if rnncell_problems(cell):  # contrib's own text
             raise TypeError(f"The parameter cell is not RNNCell. Received: cell={cell!r}")
 
     # The inputs are checked as a cell's (a float [batch, depth] tensor).
