@@ -354,6 +354,85 @@ def eager_overhead(reps: int, batch=20, units=200):
 
 
 # ---------------------------------------------------------------------------
+# Where the time goes (--profile)
+# ---------------------------------------------------------------------------
+
+def profile_case(shape, cell: str, reps: int) -> dict:
+    """Forward+backward of the fused kernel against its parts, per batch (ms):
+
+    * ``fused``: the fast path's forward+backward (no XLA), ``fused_xla``: with XLA;
+    * ``sequential_matmuls``: only its step-by-step matmuls, in a ``tf.while_loop``
+      of T steps (LSTM: ``h·Kh`` forward, ``dz·Khᵀ`` backward; GRU: two each way),
+      the part no batching can speed up;
+    * ``big_matmuls``: only its whole-sequence matmuls (``X·Kx`` forward; ``Xᵀ·dZ``,
+      ``H_prevᵀ·dZ``, ``dZ·Kxᵀ`` backward; twice for the GRU's two kernels);
+    * ``rest``: ``fused`` minus the two: element-wise work, stores, loop overhead.
+    """
+    import tensorflow as tf
+    from tfshare import fastpath
+
+    b, t, i, u = shape
+    g = GATES[cell]
+    rng = np.random.default_rng(0)
+    x = tf.constant(rng.uniform(-0.5, 0.5, (t, b, i)).astype(np.float32))
+    h0 = tf.zeros([b, u])
+    kernels = ([tf.Variable(rng.uniform(-.1, .1, (i + u, 4 * u)).astype(np.float32)),
+                tf.Variable(np.zeros(4 * u, np.float32))] if cell == "lstm" else
+               [tf.Variable(rng.uniform(-.1, .1, (i + u, 2 * u)).astype(np.float32)),
+                tf.Variable(np.ones(2 * u, np.float32)),
+                tf.Variable(rng.uniform(-.1, .1, (i + u, u)).astype(np.float32)),
+                tf.Variable(np.zeros(u, np.float32))])
+
+    def fused(jit):
+        @tf.function
+        def run():
+            with tf.GradientTape() as tape:
+                if cell == "lstm":
+                    y = fastpath.lstm_sequence(x, *kernels, h0, h0, jit_compile=jit)[0]
+                else:
+                    y = fastpath.gru_sequence(x, *kernels, h0, jit_compile=jit)[0]
+                loss = tf.reduce_sum(y)
+            return tape.gradient(loss, kernels)
+        return run
+
+    # the recurrent kernels: LSTM Kh [U, 4U]; GRU Kgh [U, 2U], Kch [U, U]
+    recurrent = [tf.constant(rng.uniform(-.1, .1, (u, n * u)).astype(np.float32))
+                 for n in ((4,) if cell == "lstm" else (2, 1))]
+
+    @tf.function
+    def sequential():
+        def step(k, h, d):
+            outs = [tf.matmul(h, w) for w in recurrent]  # forward: h·K
+            backs = [tf.matmul(o, w, transpose_b=True) for o, w in zip(outs, recurrent)]  # dz·Kᵀ
+            return k + 1, h + 0.0 * backs[0], d + 0.0 * backs[-1]
+        return tf.while_loop(lambda k, *_: k < t, step, (0, h0, h0))[1:]
+
+    x2 = tf.reshape(x, [t * b, i])
+    hs = tf.constant(rng.uniform(-.5, .5, (t * b, u)).astype(np.float32))
+    kx = tf.constant(rng.uniform(-.1, .1, (i, g * u)).astype(np.float32))
+    dz = tf.constant(rng.uniform(-.1, .1, (t * b, g * u)).astype(np.float32))
+
+    @tf.function
+    def big():
+        return [tf.matmul(x2, kx), tf.matmul(x2, dz, transpose_a=True),
+                tf.matmul(hs, dz, transpose_a=True), tf.matmul(dz, kx, transpose_b=True)]
+
+    rows = {"fused": fused(False), "fused_xla": fused(True), "sequential_matmuls": sequential,
+            "big_matmuls": big}
+    for fn in rows.values():
+        fn()
+        fn()
+    times = {k: [] for k in rows}
+    for _ in range(reps):
+        for k, fn in rows.items():
+            times[k].append(_timed(fn))
+    med = {k: float(np.median(v)) * 1e3 for k, v in times.items()}
+    spread = {k: (float(np.min(v)) * 1e3, float(np.max(v)) * 1e3) for k, v in times.items()}
+    med["rest"] = med["fused"] - med["sequential_matmuls"] - med["big_matmuls"]
+    return {"median_ms": med, "min_max_ms": spread}
+
+
+# ---------------------------------------------------------------------------
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -365,6 +444,8 @@ def main(argv=None):
     parser.add_argument("--seq", default="no,yes", help="sequence_length settings: no,yes")
     parser.add_argument("--rows", default=",".join(ALL_ROWS), help="comma list of rows to run")
     parser.add_argument("--no-eager", action="store_true", help="skip the eager-overhead rows")
+    parser.add_argument("--profile", action="store_true",
+                        help="only print where the fused kernel's time goes, per shape and cell")
     parser.add_argument("--json", default=None, help="also write the results to this JSON file")
     args = parser.parse_args(argv)
 
@@ -384,6 +465,23 @@ def main(argv=None):
 
     info = machine_info()
     print("# machine: " + ", ".join(f"{k}={v}" for k, v in info.items()), flush=True)
+    if args.profile:
+        print("| cell | shape | fused | fused_xla | sequential_matmuls | big_matmuls | rest |")
+        print("|---|---|---|---|---|---|---|")
+        profiles = {}
+        for shape in shapes:
+            for cell in cells:
+                prof = profile_case(shape, cell, reps)
+                profiles[f"{cell}_{'x'.join(map(str, shape))}"] = prof
+                med = prof["median_ms"]
+                print(f"| {cell} | {'×'.join(map(str, shape))} | " + " | ".join(
+                    f"{med[k]:.1f} ms ({med[k] / med['fused']:.0%})"
+                    for k in ("fused", "fused_xla", "sequential_matmuls", "big_matmuls", "rest"))
+                    + " |", flush=True)
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump({"machine": info, "reps": reps, "profile": profiles}, f, indent=1)
+        return profiles
     cases = [Case(s, c, q) for s in shapes for c in cells for q in seqs]
     for case in cases:
         build_case(case, [r for r in rows if r not in ("legacy_tf1", "torch")])

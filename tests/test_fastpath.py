@@ -288,6 +288,12 @@ def test_benchmark_script_smoke():
         assert len(values) == 6 and all(v > 0 for v in values)
     # ratios to Keras in the keras row are exactly 1
     assert rows["keras"].split("|")[3].strip() == "1.00"
+    proc = subprocess.run(
+        [sys.executable, script, "--profile", "--quick", "--shapes", "2x3x2x4", "--cells", "gru"],
+        capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    (row,) = [ln for ln in proc.stdout.splitlines() if ln.startswith("| gru |")]
+    assert len(row.split("|")) == 9 and "(100%)" in row  # 5 columns; fused is 100 %
 
 
 def test_relaxed_retrace_keeps_depth_and_static_shapes():
@@ -359,3 +365,4 @@ def test_variables_of_other_shapes_reuse_no_wrong_trace():
         yr, hr = _ref_gru(x, *[tf.convert_to_tensor(w) for w in weights], tf.convert_to_tensor(h0))
         np.testing.assert_allclose(y.numpy(), yr.numpy(), atol=1e-5)
         np.testing.assert_allclose(h.numpy(), hr.numpy(), atol=1e-5)
+

@@ -255,6 +255,9 @@ class DropoutWrapper(CellWrapper):
         outside any trace) is used for every step of every call. Call
         ``cell.begin_sequence()`` (or ``get_initial_state``) before a manual
         loop to draw a new one.
+      - ``set_variational_noise(...)`` fixes the noise for every later step in
+        every mode (e.g. to replay a TF1 run's masks); ``variational_noise()``
+        returns the noise a step would use.
     * By default the state filter never drops ``LSTMStateTuple.c``.
     * A Python keep probability of exactly 1 adds no op.
 
