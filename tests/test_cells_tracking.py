@@ -9,7 +9,6 @@ the model's outputs.
 """
 from __future__ import annotations
 
-import os
 
 import keras
 import numpy as np

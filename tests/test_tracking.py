@@ -6,6 +6,7 @@ need on top: regularization losses in ``layer.losses`` and ``fit``,
 """
 from __future__ import annotations
 
+import os
 
 import keras
 import numpy as np
