@@ -15,6 +15,8 @@ from tfshare import checkpoint as _checkpoint
 from tfshare import params as _params
 from tfshare import seq2seq  # noqa: F401  (tf.contrib.seq2seq / legacy_seq2seq / crf)
 from tfshare import layers as _layers
+from tfshare import block_fused as _block_fused
+from tfshare import cudnn_rnn as _cudnn_rnn
 from tfshare.errors import *  # noqa: F401,F403
 from tfshare.variables import *  # noqa: F401,F403
 from tfshare.cells import *  # noqa: F401,F403
@@ -23,6 +25,8 @@ from tfshare.checkpoint import *  # noqa: F401,F403
 from tfshare.params import *  # noqa: F401,F403
 from tfshare.doctor import doctor  # noqa: E402
 from tfshare.layers import *  # noqa: F401,F403
+from tfshare.block_fused import *  # noqa: F401,F403
+from tfshare.cudnn_rnn import CudnnGRU, CudnnLSTM, CudnnRNNRelu, CudnnRNNTanh  # noqa: F401
 
 __version__ = "0.1.0"
 
@@ -36,4 +40,6 @@ __all__ = (
     + ["doctor"]
     + ["seq2seq"]
     + list(_layers.__all__)
+    + list(_block_fused.__all__)
+    + ["CudnnLSTM", "CudnnGRU", "CudnnRNNTanh", "CudnnRNNRelu"]
 )
