@@ -3,7 +3,8 @@
 ``tf.contrib`` was removed in TF 2.0. Provided: ``contrib.rnn`` (cells,
 wrappers, ``static_rnn``, ``static_bidirectional_rnn``,
 ``stack_bidirectional_rnn``, ``stack_bidirectional_dynamic_rnn``,
-``LSTMStateTuple`` ...), ``contrib.layers`` (``fully_connected``,
+``LSTMStateTuple``, the contrib cells ...), ``contrib.cudnn_rnn`` (the cuDNN
+layers and their compatible cells), ``contrib.layers`` (``fully_connected``,
 ``embed_sequence``, ``layer_norm``, ``batch_norm``, ``optimize_loss``,
 initializers, regularizers, summaries, ``flatten`` ...), ``contrib.framework``
 (``arg_scope``, ``nest``, variable and checkpoint helpers),
@@ -14,8 +15,9 @@ initializers, regularizers, summaries, ``flatten`` ...), ``contrib.framework``
 sequence-to-sequence and CRF libraries (``tfshare.seq2seq``).
 """
 from tfshare.compat.v1.contrib import layers, rnn  # noqa: F401
+from tfshare.compat.v1.contrib import cudnn_rnn  # noqa: F401
 from tfshare.compat.v1.contrib import data, framework, learn, training  # noqa: F401
 from tfshare.compat.v1.contrib import crf, legacy_seq2seq, seq2seq  # noqa: F401
 
-__all__ = ["layers", "rnn", "data", "framework", "learn", "training", "seq2seq",
-           "legacy_seq2seq", "crf"]
+__all__ = ["layers", "rnn", "cudnn_rnn", "data", "framework", "learn", "training",
+           "seq2seq", "legacy_seq2seq", "crf"]

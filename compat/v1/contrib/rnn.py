@@ -1,6 +1,11 @@
 """``tfshare.compat.v1.contrib.rnn``: TF1's ``tf.contrib.rnn`` names that tfshare provides.
 
-Cells and wrappers (the same classes as ``nn.rnn_cell``), ``LSTMStateTuple``,
+Cells and wrappers (the same classes as ``nn.rnn_cell``), the contrib
+cells (``LSTMBlockCell``, ``LSTMBlockFusedCell``, ``GRUBlockCell(V2)``,
+``LayerNormBasicLSTMCell``, ``NASCell``, ``CoupledInputForgetGateLSTMCell``,
+``GLSTMCell``, ``UGRNNCell``, ``IntersectionRNNCell``, ``PhasedLSTMCell``,
+``Conv1D/2D/3DLSTMCell``) and wrappers (``AttentionCellWrapper``,
+``HighwayWrapper``, the projection and embedding wrappers), ``LSTMStateTuple``,
 ``static_rnn``, ``static_bidirectional_rnn``, ``static_state_saving_rnn``,
 ``stack_bidirectional_rnn`` and ``stack_bidirectional_dynamic_rnn``.
 """
@@ -20,6 +25,23 @@ _TFSHARE_NAMES = (
     "OutputProjectionWrapper",
     "InputProjectionWrapper",
     "EmbeddingWrapper",
+    "LSTMBlockCell",
+    "LSTMBlockFusedCell",
+    "GRUBlockCell",
+    "GRUBlockCellV2",
+    "LayerNormBasicLSTMCell",
+    "NASCell",
+    "CoupledInputForgetGateLSTMCell",
+    "GLSTMCell",
+    "UGRNNCell",
+    "IntersectionRNNCell",
+    "PhasedLSTMCell",
+    "ConvLSTMCell",
+    "Conv1DLSTMCell",
+    "Conv2DLSTMCell",
+    "Conv3DLSTMCell",
+    "AttentionCellWrapper",
+    "HighwayWrapper",
 )
 
 __all__ = ["static_state_saving_rnn"]
