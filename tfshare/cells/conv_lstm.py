@@ -105,7 +105,7 @@ class ConvLSTMCell(RNNCell):
 
     def step(self, inputs, state, weights):
         c, h = state
-        z = tf.nn.convolution(tf.concat([inputs, h], axis=-1), weights["kernel"], padding="SAME")
+        z = _convolve(tf.concat([inputs, h], axis=-1), weights["kernel"], self._conv_ndims)
         if self._use_bias:
             z = z + weights["biases"]
         i, j, f, o = tf.split(z, 4, axis=self._conv_ndims + 1)
@@ -121,6 +121,16 @@ class ConvLSTMCell(RNNCell):
                 "input_shape": self._input_shape, "output_channels": self._output_channels,
                 "kernel_shape": self._kernel_shape, "use_bias": self._use_bias,
                 "skip_connection": self._skip_connection, "forget_bias": self._forget_bias}
+
+
+def _convolve(x, kernel, ndims: int):
+    """Stride-1 ``SAME`` convolution, channels last. (Each rank's op with its
+    data format named: ``tf.nn.convolution``'s eager Conv3D has no gradient.)"""
+    if ndims == 1:
+        return tf.nn.conv1d(x, kernel, 1, "SAME", data_format="NWC")
+    if ndims == 2:
+        return tf.nn.conv2d(x, kernel, 1, "SAME", data_format="NHWC")
+    return tf.nn.conv3d(x, kernel, [1] * 5, "SAME", data_format="NDHWC")
 
 
 def _fixed_ndims(ndims: int, default_name: str):
