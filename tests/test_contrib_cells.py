@@ -176,19 +176,20 @@ def _eager_inputs():
 
 
 def _eager_case(ns, name, run, sources):
-    """Create the variables with ``run()``, set them from their names, run
-    again under a tape: results + gradients w.r.t. ``sources`` and the variables."""
-    with tfshare.variable_scope(name):
-        run()
-    own = [v for v in tfshare.global_variables() if v.name.startswith(name + "/")]
-    for v in own:
-        v.assign(ns["seeded"](v.name.split(":")[0], v.shape.as_list()))
-    trainable = [v for v in tfshare.trainable_variables() if v.name.startswith(name + "/")]
+    """``run()`` once, eagerly, in ``variable_scope(name)`` with every variable
+    created from its name (a custom getter): results + gradients w.r.t.
+    ``sources`` and the variables."""
+    def seeded_getter(getter, name, *args, **kwargs):
+        shape = tf.TensorShape(kwargs["shape"]).as_list()
+        kwargs["initializer"] = tf.constant_initializer(ns["seeded"](name, shape))
+        return getter(name, *args, **kwargs)
+
     with tf.GradientTape() as tape:
         tape.watch(sources)
-        with tfshare.variable_scope(name, reuse=True):
+        with tfshare.variable_scope(name, custom_getter=seeded_getter):
             results = run()
         loss = ns["weighted_loss"](results)
+    trainable = [v for v in tfshare.trainable_variables() if v.name.startswith(name + "/")]
     grads = tape.gradient(loss, list(sources) + trainable)
     return [np.asarray(r) for r in results] + [np.zeros(s.shape) if g is None else np.asarray(g)
                                                for s, g in zip(list(sources) + trainable, grads)]
