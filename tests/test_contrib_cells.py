@@ -62,26 +62,19 @@ with session() as sess:
 ''' + F.CUDNN_REFERENCE + F.CUDNN_TFSHARE
 
 
-def tf115_result(tmp_path_factory) -> dict:
+@pytest.fixture(scope="module")
+def tf115(tmp_path_factory):
+    """TF 1.15's OUT for the fixtures script's CODE (live once per session, or the golden)."""
     return tf115_or_golden(tmp_path_factory, "contrib_cells", F.CODE, F.GOLDEN, F.inputs())
 
 
-def tfshare_v1_result(tmp_path_factory, tf115: dict) -> dict:
+@pytest.fixture(scope="module")
+def v1(tmp_path_factory, tf115):
     """V1_PROGRAM's OUT (one subprocess per session), fed TF 1.15's checkpoints."""
     inputs = dict(F.inputs())
     inputs.update({k: v for k, v in tf115.items() if k.startswith("ckpt_")})
     return shared_result(tmp_path_factory, "contrib_cells_v1",
                          lambda: cellutil.run_tfshare_v1_program(V1_PROGRAM, inputs))
-
-
-@pytest.fixture(scope="module")
-def tf115(tmp_path_factory):
-    return tf115_result(tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def v1(tmp_path_factory, tf115):
-    return tfshare_v1_result(tmp_path_factory, tf115)
 
 
 def worst_difference(mine: dict, theirs: dict, tag: str, names, results_only=False) -> float:

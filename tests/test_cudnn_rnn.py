@@ -27,19 +27,9 @@ import tensorflow as tf
 
 import tfshare
 import tfshare.compat.v1 as tfc
-from test_contrib_cells import F, TOL, tf115_result, tfshare_v1_result
+from test_contrib_cells import F, TOL, tf115, v1  # noqa: F401 (the shared fixtures)
 
 SCOPES = [c[0] for c in F.CUDNN_CASES]
-
-
-@pytest.fixture(scope="module")
-def tf115(tmp_path_factory):
-    return tf115_result(tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def v1(tmp_path_factory, tf115):
-    return tfshare_v1_result(tmp_path_factory, tf115)
 
 
 def _results(out: dict, tag: str, scope: str, kind: str) -> list:
