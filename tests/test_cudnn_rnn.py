@@ -134,11 +134,13 @@ def test_keras_functional_model_batch_major_and_saved_file(tmp_path):
         np.testing.assert_allclose(a, b, rtol=0, atol=TOL)
 
 
-def test_tf_train_checkpoint_round_trip(tmp_path):
-    a = tfshare.CudnnLSTM(1, 3)
-    b = tfshare.CudnnLSTM(1, 3)
+@pytest.mark.parametrize("direction", ["unidirectional", "bidirectional"])
+def test_tf_train_checkpoint_round_trip(tmp_path, direction):
+    a = tfshare.CudnnLSTM(2, 3, direction=direction)
+    b = tfshare.CudnnLSTM(2, 3, direction=direction)
     x = np.random.RandomState(0).uniform(-1, 1, (4, 2, 5)).astype(np.float32)
     a(x), b(x)
+    assert not np.allclose(b(x)[0], a(x)[0])
     path = tf.train.Checkpoint(layer=a).save(str(tmp_path / "ckpt"))
     tf.train.Checkpoint(layer=b).restore(path).assert_existing_objects_matched()
     np.testing.assert_allclose(b(x)[0], a(x)[0], rtol=0, atol=0)
