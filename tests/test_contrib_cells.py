@@ -436,3 +436,22 @@ def test_phased_lstm_takes_pairs_or_time_first_tensors():
     assert (phase >= 0).all() and (phase < period).all()
     with pytest.raises(ValueError, match="pair"):
         cell((IN["x"][:, 0],), state)
+
+
+def test_layer_norm_lstm_recurrent_dropout():
+    """A new mask every step in TF1 mode (always) and in Keras mode unless
+    ``training=False``; ``keep_prob=1.0`` adds no randomness."""
+    x = np.random.RandomState(3).uniform(-1, 1, (4, 6)).astype(np.float32)
+    state = (tf.zeros([4, 5]), tf.zeros([4, 5]))
+    cell = tfshare.LayerNormBasicLSTMCell(5, dropout_keep_prob=0.5, dropout_prob_seed=7)
+    with tfshare.variable_scope("tf1_mode"):
+        a, _ = cell(x, state)
+        b, _ = cell(x, state)
+    assert not np.allclose(a, b)
+    keras_cell = tfshare.LayerNormBasicLSTMCell(5, dropout_keep_prob=0.5)
+    keras_cell(x, list(state))
+    np.testing.assert_allclose(keras_cell(x, list(state), training=False)[0],
+                               keras_cell(x, list(state), training=False)[0], rtol=0, atol=0)
+    assert not np.allclose(keras_cell(x, list(state), training=True)[0],
+                           keras_cell(x, list(state), training=False)[0])
+    tfshare.reset_default_graph()
