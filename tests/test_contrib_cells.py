@@ -379,7 +379,8 @@ def test_block_cells_run_in_the_fused_kernels_and_equal_the_exact_path(tf115, na
             fastpath.set_fast_path_options(**previous)
             tfshare.reset_default_graph()
     kind = FAST[name]
-    assert fast_calls == {"lstm": 2 if kind == "lstm" else 0, "gru": 2 if kind == "gru" else 0}
+    # one eager call runs the kernel once (the driver does not trace eager calls)
+    assert fast_calls == {"lstm": 1 if kind == "lstm" else 0, "gru": 1 if kind == "gru" else 0}
     assert kernel_calls == fast_calls  # the exact path ran no kernel
     for i, (fast, exact) in enumerate(zip(results[True], results[False])):
         np.testing.assert_allclose(fast, exact, rtol=0, atol=TOL)

@@ -553,7 +553,7 @@ def zero_time_steps_fed_exact_path(mode):
         fastpath.set_fast_path_options(**previous)
 
 
-_FAST_PATH_ZERO_STEPS = ("owner cells (tfshare/fastpath.py): the GRU/LSTM fast path fails on a "
+_FAST_PATH_ZERO_STEPS = ("known limitation (docs/cells.md): the GRU/LSTM fast path fails on a "
                          "fed T = 0 with an unknown batch size ('Tried to stack elements of an "
                          "empty list with non-fully-defined element_shape'); with ref variables "
                          "(v1_behavior, ref_variables) the fast path does not apply")

@@ -289,11 +289,6 @@ def _eager_runs(ns: dict, cfg_id: str) -> dict:
 
 # --------------------------------------------------------------------------- comparisons
 MODES = ["graph_exact", "graph", "eager_first", "eager_later", "function"]
-#: the fast path's compiled LSTM function, after other shapes in the same process,
-#: reshapes with a size of an earlier trace (minimal case in the cells' report)
-FAST_PATH_RETRACE = ("owner cells (tfshare/fastpath.py): in eager mode, after traces of other "
-                     "shapes, the LSTM fast path fails with 'Input to reshape is a tensor with "
-                     "N values, but the requested shape has M'")
 
 
 def _params() -> list:
@@ -305,11 +300,7 @@ def _params() -> list:
             if not mode.startswith("graph") and setup not in EAGER_SETUPS:
                 continue
             for cfg_id in (CONFIGS if mode.startswith("graph") else EAGER_CONFIGS):
-                marks = ([pytest.mark.xfail(strict=True, reason=FAST_PATH_RETRACE)]
-                         if cfg_id == "bd_basic_seq_tm" and not mode.startswith("graph")
-                         else [])
-                out.append(pytest.param(setup, mode, cfg_id, marks=marks,
-                                        id=f"{setup}-{mode}-{cfg_id}"))
+                out.append(pytest.param(setup, mode, cfg_id, id=f"{setup}-{mode}-{cfg_id}"))
     return out
 
 
