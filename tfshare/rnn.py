@@ -29,11 +29,13 @@ changing after step ``L_b - 1`` (``L_b = 0`` returns the initial state;
 **parallel_iterations** and **swap_memory** are accepted for compatibility and
 ignored: they only tuned TF1's graph executor.
 
-How the loops run: ``static_rnn`` unrolls in Python, as TF1 did.
-``dynamic_rnn`` (and the dynamic bidirectional/stack drivers) first offer the
-run to ``tfshare.fastpath.fast_dynamic_rnn`` (exactly ``BasicLSTMCell``,
-``LSTMCell``, ``GRUCell``; same numbers to float rounding); otherwise, or with
-``tfshare.fastpath.set_fast_path_options(enabled=False)``, the exact path
+How the loops run: every driver first offers the run to the fast path
+(``tfshare.fastpath.fast_static_rnn`` / ``fast_dynamic_rnn``), which applies to
+every cell that declares a fused spec (``BasicLSTMCell``, ``LSTMCell``,
+``GRUCell``, ``MultiRNNCell`` of them, the block cells; same numbers to float
+rounding; docs/cells.md). Otherwise, or with
+``tfshare.fastpath.set_fast_path_options(enabled=False)``, ``static_rnn``
+unrolls in Python, as TF1 did, and ``dynamic_rnn``'s exact path
 runs step 0 first (creating the cell's variables there, then
 setting its scope to reuse, as ``static_rnn`` does after step 0) and the
 remaining steps in one ``tf.while_loop``; in eager mode that loop is a
@@ -161,6 +163,9 @@ def _static_body(cell: Any, inputs: List[Any], initial_state: Any, sequence_leng
     if sequence_length is not None:
         sequence_length = _core.check_sequence_length(sequence_length, True, batch_size)
 
+    fast = _fastpath.fast_static_rnn(cell, inputs, state, sequence_length)
+    if fast is not None:
+        return fast
     outputs = []
     for time, input_ in enumerate(inputs):
         if time > 0:
