@@ -112,7 +112,7 @@ def test_compat_binds_tfshare_names_strictly(monkeypatch):
     from tfshare.compat.v1 import _api
 
     with pytest.raises(AttributeError, match="no_such_name"):
-        _api.get("no_such_name", v1.get_variable)
+        _api.get("no_such_name")
     monkeypatch.delattr(tfshare, "get_variable")
     try:
         with pytest.raises(ImportError, match="get_variable"):

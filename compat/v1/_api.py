@@ -45,17 +45,9 @@ def graph_mode() -> bool:
     return not tf.executing_eagerly()
 
 
-def has(name: str) -> bool:
-    """True when ``tfshare`` exports ``name``."""
-    return name in _EXPORTED
-
-
-def get(name: str, fallback: Any = None) -> Any:
-    """``tfshare.<name>``; raises ``AttributeError`` when tfshare does not export it.
-
-    ``fallback`` is ignored (kept for the signature the namespace modules
-    called before the names were bound above): a missing export is an error.
-    """
+def get(name: str) -> Any:
+    """``tfshare.<name>``; raises ``AttributeError`` when tfshare does not export it
+    (a renamed or removed export fails at import, never falls back)."""
     if name not in _EXPORTED:
         raise AttributeError(f"tfshare does not export {name!r}; the compat namespace "
                              "needs it")

@@ -34,7 +34,7 @@ _ABSENT = ("CudnnLSTMSaveable", "CudnnGRUSaveable", "CudnnRNNTanhSaveable",
            "CudnnParamsFormatConverterGRU", "CudnnParamsFormatConverterTanh",
            "CudnnParamsFormatConverterRelu")
 
-__all__ = [n for n in _LAYERS + _CELLS if _api.has(n)]
+__all__ = list(_LAYERS + _CELLS)
 for _n in __all__:
     globals()[_n] = _api.get(_n)
 __all__ += list(_CONSTANTS)

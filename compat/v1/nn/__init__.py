@@ -17,11 +17,14 @@ from tfshare.compat.v1 import _api
 from tfshare.compat.v1._forward import forwarder as _forwarder
 from tfshare.compat.v1.nn import rnn_cell  # noqa: F401
 
+from tfshare import (  # noqa: F401 (tfshare's drivers)
+    bidirectional_dynamic_rnn,
+    dynamic_rnn,
+    static_bidirectional_rnn,
+    static_rnn,
+)
+
 _v1nn = _tf.compat.v1.nn
-static_rnn = _api.get("static_rnn", _v1nn.static_rnn)
-dynamic_rnn = _api.get("dynamic_rnn", _v1nn.dynamic_rnn)
-bidirectional_dynamic_rnn = _api.get("bidirectional_dynamic_rnn", _v1nn.bidirectional_dynamic_rnn)
-static_bidirectional_rnn = _api.get("static_bidirectional_rnn", _v1nn.static_bidirectional_rnn)
 
 
 
