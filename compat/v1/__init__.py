@@ -14,7 +14,14 @@ Keras 3 removed or that lose TF1 semantics in eager mode:
   (on tfshare's scopes);
 * ``nn.rnn_cell.*`` and the ``nn`` RNN drivers (tfshare cells and drivers);
 * ``layers.*`` (TF1 ``tf.layers`` on top of ``get_variable``);
-* ``contrib.rnn`` and ``contrib.layers`` (the commonly used TF1 contrib names);
+* ``contrib``: the parts of TF1's ``tf.contrib`` that RNN programs use --
+  ``contrib.rnn`` (cells, wrappers, drivers, the contrib cells),
+  ``contrib.cudnn_rnn`` (the cuDNN layers and their compatible cells),
+  ``contrib.seq2seq``, ``contrib.legacy_seq2seq`` and ``contrib.crf``
+  (``tfshare.seq2seq``), ``contrib.layers``, ``contrib.framework``,
+  ``contrib.training``, ``contrib.learn`` and ``contrib.data``
+  (``compat/v1/contrib/__init__.py`` lists what each holds;
+  ``docs/contrib.md``, ``docs/cells.md`` §5, ``docs/seq2seq.md``);
 * ``train.init_from_checkpoint`` (also in eager mode) and the global-step helpers;
 * ``losses.get_regularization_loss(es)`` (also in eager mode);
 * ``keras.utils.track_tf1_style_variables`` and ``keras.utils.get_or_create_layer``.
