@@ -1,7 +1,15 @@
-"""Command line: ``tfshare inspect | diff | plan | rename``.
+"""Command line: ``tfshare inspect | diff | plan | rename | doctor``.
 
-Exit codes: 0 success (``diff``: no differences; ``plan``: no problems), 1
-differences found (``diff``) or a plan with problems (``plan``), 2 any failure:
+``inspect``, ``diff``, ``plan`` and ``rename`` work on checkpoints by variable
+name (docs/checkpoints.md, "Command line"); ``doctor`` reads Python sources and
+lists every TF symbol they use as provided by tfshare, forwarded to TensorFlow
+or not available, with the import lines to change (``tfshare.doctor``,
+docs/doctor.md).
+
+Exit codes: 0 success (``diff``: no differences; ``plan``: no problems;
+``doctor``: every symbol provided or forwarded), 1 differences found
+(``diff``), a plan with problems (``plan``) or a symbol not available
+(``doctor``), 2 any failure:
 a usage error or bad input (missing path, not a checkpoint, a damaged file, a
 bad ``--map`` or ``--include`` pattern) or a failed write (read-only
 directory, full disk). A failure prints one line on stderr, naming the file
@@ -14,6 +22,7 @@ Examples::
     tfshare diff old/ new/ --values
     tfshare plan old/ new/ --map bidirectional_rnn/fw/=encoder/fw/ --exclude logits
     tfshare rename old/model-7 new/model --map bidirectional_rnn/=encoder/ --legacy
+    tfshare doctor my_project/ --json
 """
 from __future__ import annotations
 
@@ -248,7 +257,8 @@ def cmd_rename(args: argparse.Namespace, out: TextIO) -> int:
 # ------------------------------------------------------------------------ main
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="tfshare", description="Inspect, compare, plan and rename "
-                                "TF1/TF2/Keras checkpoints by variable name.")
+                                "TF1/TF2/Keras checkpoints by variable name; doctor: which TF "
+                                "symbols a program uses and whether tfshare provides them.")
     sub = p.add_subparsers(dest="command", required=True)
 
     def progress(sp: argparse.ArgumentParser) -> None:
