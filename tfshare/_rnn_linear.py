@@ -1,4 +1,4 @@
-"""TF1's ``linear`` helper (``rnn_cell_impl._linear``), spec §6."""
+"""TF1's ``linear`` helper (``rnn_cell_impl._linear``), docs/tf1-behaviour.md §3."""
 from __future__ import annotations
 
 from typing import Any, Optional, Sequence, Union

@@ -447,7 +447,7 @@ def stack_bidirectional_rnn(cells_fw: Sequence[Any], cells_bw: Sequence[Any], in
       final state per layer (tuples).
 
     Raises:
-      ValueError: the contrib validation texts (spec §2.7), e.g.
+      ValueError: the contrib validation texts (docs/tf1-behaviour.md §2), e.g.
         ``Forward and Backward cells must have the same depth.``
     """
     _check_stack(cells_fw, cells_bw, initial_states_fw, initial_states_bw)
@@ -498,7 +498,7 @@ def stack_bidirectional_dynamic_rnn(cells_fw: Sequence[Any], cells_bw: Sequence[
       outputs (layout of ``inputs``) and one final state per layer (tuples).
 
     Raises:
-      ValueError: the contrib validation texts (spec §2.7).
+      ValueError: the contrib validation texts (docs/tf1-behaviour.md §2).
     """
     del parallel_iterations, swap_memory
     _check_stack(cells_fw, cells_bw, initial_states_fw, initial_states_bw)

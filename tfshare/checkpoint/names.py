@@ -16,7 +16,7 @@ A list of ``(checkpoint, target)`` pairs is accepted too. An exact entry beats
 a scope entry; among scope entries the longest target scope wins. Target names
 no entry covers keep their own name (so a map only needs the renames).
 
-Legacy names (TF <= 1.1, see the spec's section 3.13 and TF's
+Legacy names (TF <= 1.1, see docs/tf1-behaviour.md §4 and TF's
 ``checkpoint_convert``): ``weights``/``biases`` of an RNN cell became
 ``kernel``/``bias`` in TF 1.2, and TF 0.x used CamelCase cell scopes with
 ``Linear/Matrix``/``Linear/Bias``, ``LSTMCell/W_0``, ``B``, ``W_F_diag``,
