@@ -3,11 +3,11 @@
 Pages: ``README.md``, ``examples/README.md``, ``benchmarks/README.md``,
 ``docs/*.md``. From each page the test takes
 
-* fenced blocks: ``python`` blocks run (all blocks of a page in ONE subprocess,
-  in one namespace, in order, so later blocks build on earlier ones);
-  ``bash``/``sh`` blocks run line by line (a line's ``# comment`` is dropped,
-  ``a && b`` is two commands); ``text`` blocks are output listings and are not
-  run; any other block must be marked, in the page, with
+* fenced blocks: ``python`` blocks run, each page's blocks in order in one
+  namespace (later blocks build on earlier ones), every page in ONE subprocess
+  (``DRIVER``); ``bash``/``sh`` blocks run line by line (a line's ``# comment``
+  is dropped, ``a && b`` is two commands); ``text`` blocks are output listings
+  and are not run; any other block must be marked, in the page, with
   ``<!-- not-run: reason -->`` on the line before its fence -- an unmarked block
   of another kind fails the test;
 * command lines in running text: inline code that starts with ``python ``,
@@ -19,8 +19,8 @@ line is parsed by the script's own ``argparse`` parser, all such commands in one
 process; the script's real run is covered elsewhere, named in the reason) or
 ``NOT_RUN`` with a reason. Files the snippets read (a TF1 checkpoint, a Keras
 model's checkpoint, programs for ``tfshare doctor``) are made with the package
-itself by ``FIXTURE`` in a temporary directory, which is every snippet's working
-directory; names a page's Python uses without defining them come from
+itself by ``FIXTURE`` in a temporary directory; each page runs in its own copy of it;
+names a page's Python uses without defining them come from
 ``PY_SETUP`` (shown with the page).
 """
 from __future__ import annotations
@@ -30,11 +30,8 @@ import glob
 import os
 import re
 import shlex
-import shutil
 import subprocess
 import sys
-
-import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PAGES = ["README.md", "examples/README.md", "benchmarks/README.md"] + sorted(
@@ -55,9 +52,9 @@ NOT_RUN = "not-run"
 #: command line (run instead), ``ARGS`` (reason in detail), ``NOT_RUN`` (reason).
 COMMANDS: dict[str, tuple[str, str]] = {
     # README.md
-    'pip install -e ".[examples]"': (NOT_RUN, "installs packages; test_pip_extras_exist checks the extra"),
-    'pip install -e ".[test]"': (NOT_RUN, "installs packages; test_pip_extras_exist checks the extra"),
-    "python -m pytest -n 2 -q tests": (NOT_RUN, "the suite itself (test_examples checks CI runs this line)"),
+    'pip install -e ".[examples]"': (NOT_RUN, "installs; test_pip_extras_exist checks the extra"),
+    'pip install -e ".[test]"': (NOT_RUN, "installs; test_pip_extras_exist checks the extra"),
+    "python -m pytest -n 2 -q tests": (NOT_RUN, "the suite itself (test_examples: CI runs it)"),
     "python examples/migrate_char_rnn.py": (ARGS, "run with tiny settings by test_examples.py"),
     "tfshare inspect | diff | plan | rename": (NOT_RUN, "list of subcommands"),
     "tfshare doctor PATH...": (NOT_RUN, "usage synopsis (run on files in docs/doctor.md)"),
@@ -72,7 +69,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
         " --rows keras,tfshare_rnn --no-eager --reps 1", "tiny shape, two rows, one repetition"),
     "python benchmarks/bench_rnn.py --shapes medium,32x100x64x512 --cells lstm --seq no --reps 9":
         (ARGS, "minutes"),
-    "python benchmarks/bench_rnn.py --rows keras,dynamic_rnn,tfshare_rnn,bound --no-eager --json out.json":
+    "python benchmarks/bench_rnn.py --rows keras,dynamic_rnn,tfshare_rnn,bound --no-eager"
+    " --json out.json":
         (ARGS, "minutes"),
     "python benchmarks/bench_rnn.py --profile --reps 9": (ARGS, "minutes"),
     "python benchmarks/bench_rnn.py --reps 7 --rows keras,keras_xla,legacy_tf1,dynamic_rnn,"
@@ -84,7 +82,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "python benchmarks/bench_seq2seq.py --quick": (ARGS, "needs the TF 1.15 oracle, minutes"),
     "pip install torch": (NOT_RUN, "installs packages (optional benchmark row)"),
     # docs/oracles.md, docs/contrib.md, docs/seq2seq.md: the oracle and its goldens
-    "tools/make_tf1_oracle.sh": (NOT_RUN, "builds a Python 3.7 TF 1.15 virtualenv (minutes, network)"),
+    "tools/make_tf1_oracle.sh": (NOT_RUN, "builds a Python 3.7 TF 1.15 virtualenv (network)"),
     "python tests/fixtures/make_program_fixtures.py": (NOT_RUN, "rewrites the committed goldens"),
     "python tests/fixtures/make_program_fixtures.py --check": (NOT_RUN, "runs the TF 1.15 oracle"),
     "python tests/fixtures/make_program_fixtures.py --legacy": (NOT_RUN, "runs the legacy oracle"),
@@ -104,7 +102,8 @@ EXIT_CODES = {
 OUTPUT = {
     # README: "checks a restore ... (exit 0: it would succeed)": the fw weights are found
     "tfshare plan old_ckpt/ new_ckpt/ --map bidirectional_rnn/fw/=encoder/fw/":
-        r"2 restored \(2 renamed\).*\n(?:.*\n)*restored +encoder/fw/lstm_cell/kernel +bidirectional_rnn/fw/lstm_cell/kernel",
+        r"2 restored \(2 renamed\).*\n(?:.*\n)*"
+        r"restored +encoder/fw/lstm_cell/kernel +bidirectional_rnn/fw/lstm_cell/kernel",
 }
 
 # ---------------------------------------------------------------------------
@@ -160,7 +159,6 @@ PY_SETUP = {
 import keras
 import numpy as np
 import tfshare
-import tensorflow
 units, batch, vocab = 4, 2, 7
 """,
 }
@@ -330,7 +328,8 @@ for page, blocks, commands in PLAN:
             except SystemExit as e:
                 rc = e.code
         if rc not in codes:
-            failed.append(f"{page}: `{cmd}` exited {rc}, expected {codes}\n{out.getvalue()}{err.getvalue()}")
+            failed.append(f"{page}: `{cmd}` exited {rc}, expected {codes}\n"
+                          f"{out.getvalue()}{err.getvalue()}")
         elif pattern and not re.search(pattern, out.getvalue()):
             failed.append(f"{page}: `{cmd}` output lacks {pattern!r}:\n{out.getvalue()}")
         else:
@@ -351,7 +350,8 @@ def snippet_plan() -> tuple[list, int]:
         fresh = True   # the page's setup runs before each block that starts a namespace
         for n, b in enumerate(python_blocks(page)):
             tf1_mode = (page, n) in TF1_MODE_BLOCKS
-            setup = (PY_SETUP.get(page, "") if fresh or tf1_mode else "") + PY_BLOCK_SETUP.get((page, n), "")
+            setup = ((PY_SETUP.get(page, "") if fresh or tf1_mode else "")
+                     + PY_BLOCK_SETUP.get((page, n), ""))
             fresh = fresh and tf1_mode
             blks.append((f"{page}:{b.line}", setup, b.text, tf1_mode))
         cmds = [(c, sorted(EXIT_CODES.get(c, {0})), OUTPUT.get(c)) for c in page_commands(page)
@@ -421,7 +421,8 @@ def test_only_known_commands_are_not_run_as_written():
     for page in PAGES:
         for c in page_commands(page):
             what = action(c)[0]
-            assert what in (ARGS, NOT_RUN) or c.startswith("tfshare ") or what.startswith("python "), c
+            runs = c.startswith("tfshare ") or what.startswith("python ")
+            assert what in (ARGS, NOT_RUN) or runs, c
 
 
 def test_pip_extras_exist():
