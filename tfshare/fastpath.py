@@ -6,7 +6,8 @@ A cell gets the fast path by declaring what its step computes:
 do, with the default tanh activation) or a :class:`tfshare.cells.FusedStack`
 (a ``MultiRNNCell`` of such cells), and ``cell.step_weights(depth, dtype)``
 hands over the weights by the names the spec gives. ``dynamic_rnn`` (and the
-bidirectional and stacked dynamic drivers) call :func:`fast_dynamic_rnn`;
+bidirectional and stacked dynamic drivers) call :func:`fast_dynamic_rnn`,
+``static_rnn`` (and the static bidirectional drivers) :func:`fast_static_rnn`;
 ``tfshare.RNN`` calls :func:`run_fused` from its ``inner_loop``. Each returns
 ``None`` when the fast path does not apply (no spec, another activation, an
 unbuilt Keras cell, a non-float or depth-unknown input, a state of another
