@@ -480,7 +480,7 @@ def _np_dropout_step(spec, W, prefix, x, state, noise, trace):
         leaves = flatten_np(new)
         drop = _np_filter_mask(desc)
         leaves = [_np_variational(v, n, sk) if d else v
-                  for v, n, d in zip(leaves, noise["state"], drop)]
+                  for v, n, d in zip(leaves, noise["state"], drop, strict=True)]
         new = assemble_state(desc, leaves, NPState)
     if ok < 1:
         out = _np_variational(out, noise["output"][0], ok)
@@ -628,7 +628,7 @@ def check_state_types(state, desc, lstm_tuple) -> None:
     elif kind == "tuple":
         assert isinstance(state, tuple) and not isinstance(state, lstm_tuple), type(state)
         assert len(state) == len(desc["items"])
-        for s, d in zip(state, desc["items"]):
+        for s, d in zip(state, desc["items"], strict=True):
             check_state_types(s, d, lstm_tuple)
     else:
         assert not isinstance(state, (tuple, list)), f"expected a tensor, got {type(state)}"
@@ -727,13 +727,19 @@ def run_tfshare_graph(cfg: dict, weights: dict, x, init_leaves, noise=None, scop
 
 
 def max_abs_diff(outs_a, states_a, outs_b, states_b) -> float:
+    """Largest |a - b| over every step's output and every step's state leaves. The two
+    runs must have the same (non-zero) number of steps, state leaves and shapes: a run
+    that returns fewer steps or leaves fails instead of scoring 0."""
+    assert len(outs_a) == len(outs_b) > 0, f"outputs for {len(outs_a)} vs {len(outs_b)} steps"
+    assert len(states_a) == len(states_b) > 0, \
+        f"states for {len(states_a)} vs {len(states_b)} steps"
     d = 0.0
-    for a, b in zip(outs_a, outs_b):
+    for a, b in zip(outs_a, outs_b, strict=True):
         assert np.shape(a) == np.shape(b), (np.shape(a), np.shape(b))
         d = max(d, float(np.max(np.abs(np.asarray(a, np.float64) - np.asarray(b, np.float64)))))
-    for sa, sb in zip(states_a, states_b):
-        assert len(sa) == len(sb)
-        for a, b in zip(sa, sb):
+    for sa, sb in zip(states_a, states_b, strict=True):
+        assert len(sa) == len(sb), f"{len(sa)} vs {len(sb)} state leaves"
+        for a, b in zip(sa, sb, strict=True):
             assert np.shape(a) == np.shape(b), (np.shape(a), np.shape(b))
             d = max(d, float(np.max(np.abs(np.asarray(a, np.float64) - np.asarray(b, np.float64)))))
     return d

@@ -109,7 +109,8 @@ def _dynamic_rnn(cell, x, fast: bool):
 
 
 def _close(a, b) -> bool:
-    return len(a) == len(b) and all(np.allclose(u, v, atol=1e-5, rtol=1e-5) for u, v in zip(a, b))
+    return len(a) == len(b) and all(np.allclose(u, v, atol=1e-5, rtol=1e-5)
+                                    for u, v in zip(a, b, strict=True))
 
 
 @pytest.mark.parametrize("make,names", [

@@ -390,7 +390,7 @@ def test_scope_initializer_reaches_kernels_not_biases(mode):
             with tf.compat.v1.Session() as sess:
                 sess.run(tf.compat.v1.global_variables_initializer())
                 values = sess.run(variables)
-    got = {n: set(np.unique(v).tolist()) for n, v in zip(names, values)}
+    got = {n: set(np.unique(v).tolist()) for n, v in zip(names, values, strict=True)}
     assert got == {
         "root/gru_cell/gates/kernel:0": {0.5}, "root/gru_cell/gates/bias:0": {1.0},
         "root/gru_cell/candidate/kernel:0": {0.5}, "root/gru_cell/candidate/bias:0": {0.0},

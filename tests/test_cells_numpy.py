@@ -239,7 +239,7 @@ def test_dropout_keep_one_is_identity():
         o_ref, s_ref = cell(tf.constant(x[t]), s_ref)
         o_wrap, s_wrap = wrapper(tf.constant(x[t]), s_wrap)
         np.testing.assert_array_equal(np.asarray(o_wrap), np.asarray(o_ref))
-        for a, b in zip(tf.nest.flatten(s_wrap), tf.nest.flatten(s_ref)):
+        for a, b in zip(tf.nest.flatten(s_wrap), tf.nest.flatten(s_ref), strict=True):
             np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
 
 

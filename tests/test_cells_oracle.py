@@ -151,7 +151,7 @@ def test_golden_inside_keras_rnn_layer(name):
                                atol=ATOL, rtol=0)
     leaves = [np.asarray(a) for a in tf.nest.flatten(final)]
     assert len(leaves) == len(rec["states"][-1])
-    for a, b in zip(leaves, rec["states"][-1]):
+    for a, b in zip(leaves, rec["states"][-1], strict=True):
         np.testing.assert_allclose(a, b, atol=ATOL, rtol=0)
 
 

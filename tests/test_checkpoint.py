@@ -267,7 +267,7 @@ def test_tf1_saver_then_restore_eager_and_graph(tmp_path):
     vs = [tf.Variable(np.zeros(x.shape, np.float32), name=n) for n, x in vals.items()]
     report = tfshare.restore(vs, prefix)
     assert report.unused == ("global_step",)
-    for v, x in zip(vs, vals.values()):
+    for v, x in zip(vs, vals.values(), strict=True):
         np.testing.assert_array_equal(v.numpy(), x)
     # graph mode, with a session
     with tf.Graph().as_default():
@@ -282,7 +282,7 @@ def test_tf1_saver_then_restore_eager_and_graph(tmp_path):
         with sess.as_default():
             tfshare.save(gv, str(tmp_path / "again" / "m"))
         sess.close()
-    for g, x in zip(got, vals.values()):
+    for g, x in zip(got, vals.values(), strict=True):
         np.testing.assert_array_equal(g, x)
     np.testing.assert_array_equal(tfshare.load_variable(str(tmp_path / "again"), "enc/b"), vals["enc/b"])
 
@@ -315,7 +315,7 @@ def test_keras_weights_h5_and_keras_file(tmp_path):
     seq2 = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, name="d1"),
                              keras.layers.Dense(2, name="d2")])
     tfshare.restore(seq2, str(tmp_path / "s.weights.h5"), strict=True)
-    for a, b in zip(seq.weights, seq2.weights):
+    for a, b in zip(seq.weights, seq2.weights, strict=True):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
 
 
@@ -556,7 +556,7 @@ def test_restore_and_save_variable_store(tmp_path):
     b = build(19)
     report = tfshare.restore(b, prefix, strict=True)
     assert [m.target for m in report.restored] == ["enc/w", "enc/cell/b"]
-    for x, y in zip(a.variables(), b.variables()):
+    for x, y in zip(a.variables(), b.variables(), strict=True):
         np.testing.assert_array_equal(x.numpy(), y.numpy())
     c = build(20)
     keep = c.variables()[0].numpy()

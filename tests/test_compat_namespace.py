@@ -350,7 +350,8 @@ def test_tf_layers_inside_track_tf1_style_variables():
     model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
     before = [w.numpy().copy() for w in block.trainable_weights]
     model.fit(x, np.ones((4, 3), np.float32), epochs=1, verbose=0)
-    assert any(not np.allclose(b, w.numpy()) for b, w in zip(before, block.trainable_weights))
+    assert any(not np.allclose(b, w.numpy())
+               for b, w in zip(before, block.trainable_weights, strict=True))
 
 
 def test_init_from_checkpoint_inside_a_tracked_keras_layer(tmp_path):

@@ -184,8 +184,9 @@ def _eager_case(ns, name, run, sources):
         loss = ns["weighted_loss"](results)
     trainable = [v for v in tfshare.trainable_variables() if v.name.startswith(name + "/")]
     grads = tape.gradient(loss, list(sources) + trainable)
+    pairs = zip(list(sources) + trainable, grads, strict=True)
     return [np.asarray(r) for r in results] + [np.zeros(s.shape) if g is None else np.asarray(g)
-                                               for s, g in zip(list(sources) + trainable, grads)]
+                                               for s, g in pairs]
 
 
 @pytest.fixture(scope="module")
@@ -382,7 +383,7 @@ def test_block_cells_run_in_the_fused_kernels_and_equal_the_exact_path(tf115, na
     # one eager call runs the kernel once (the driver does not trace eager calls)
     assert fast_calls == {"lstm": 1 if kind == "lstm" else 0, "gru": 1 if kind == "gru" else 0}
     assert kernel_calls == fast_calls  # the exact path ran no kernel
-    for i, (fast, exact) in enumerate(zip(results[True], results[False])):
+    for i, (fast, exact) in enumerate(zip(results[True], results[False], strict=True)):
         np.testing.assert_allclose(fast, exact, rtol=0, atol=TOL)
         np.testing.assert_allclose(fast, tf115[f"cells/{name}/{i}"], rtol=0, atol=TOL)
 
@@ -395,7 +396,7 @@ def test_lstm_block_fused_cell_and_tfshare_rnn_use_the_kernel(kernel_calls):
     layer = tfshare.RNN(tfshare.LSTMBlockCell(4), return_sequences=True, time_major=True)
     layer(x)
     assert kernel_calls["lstm"] == 2
-    for a, b in zip(layer.cell.weights, fused.weights):
+    for a, b in zip(layer.cell.weights, fused.weights, strict=True):
         b.assign(a)  # same variables, same order
     previous = fastpath.set_fast_path_options(enabled=False)
     try:
@@ -418,7 +419,7 @@ def test_configs_round_trip_with_the_same_weights():
         data = _keras_data(kind)
         layer(data), again(data)
         assert [w.path for w in again.weights] == [w.path for w in layer.weights], name
-        for a, b in zip(layer.weights, again.weights):
+        for a, b in zip(layer.weights, again.weights, strict=True):
             b.assign(a)
         np.testing.assert_allclose(again(data), layer(data), rtol=0, atol=0, err_msg=name)
 

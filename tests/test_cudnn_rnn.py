@@ -63,7 +63,8 @@ def test_layer_output_shapes_equal_tf115_layer(tf115, v1):
 def test_outputs_states_and_gradients_equal_the_canonical_model(tf115, v1, tag):
     worst = 0.0
     for scope, kind, _, _ in F.CUDNN_CASES:
-        for mine, ref in zip(_results(v1, tag, scope, kind), _results(tf115, "cudnn", scope, kind)):
+        for mine, ref in zip(_results(v1, tag, scope, kind), _results(tf115, "cudnn", scope, kind),
+                             strict=True):
             assert mine.shape == ref.shape
             worst = max(worst, float(np.abs(mine - ref).max()))
         mine = _grads(v1, tag, tag, scope, kind)
@@ -79,7 +80,7 @@ def test_outputs_states_and_gradients_equal_the_canonical_model(tf115, v1, tag):
 def test_tf115_checkpoint_restores_with_saver(tf115, v1, tag):
     for scope, kind, _, _ in F.CUDNN_CASES:
         for mine, ref in zip(_results(v1, tag, scope, kind),
-                             _results(tf115, "cudnn_restored", scope, kind)):
+                             _results(tf115, "cudnn_restored", scope, kind), strict=True):
             np.testing.assert_allclose(mine, ref, rtol=0, atol=TOL, err_msg=scope)
     assert not np.allclose(tf115["cudnn_restored/c_lstm/0"], tf115["cudnn/c_lstm/0"])
 
@@ -111,7 +112,8 @@ def test_keras_layers_restore_tf115_checkpoint_with_tfshare_restore(tf115):
         report = tfshare.restore(layer, path)
         assert len(report.restored) == len(layer.weights) and not report.missing
         out, states = layer(x_tm, initial_state=init, sequence_lengths=IN["seq"])
-        for mine, ref in zip([out, *states], _results(tf115, "cudnn_restored", scope, kind)):
+        for mine, ref in zip([out, *states], _results(tf115, "cudnn_restored", scope, kind),
+                             strict=True):
             np.testing.assert_allclose(np.asarray(mine), ref, rtol=0, atol=TOL, err_msg=scope)
 
 
@@ -130,7 +132,7 @@ def test_keras_functional_model_batch_major_and_saved_file(tmp_path):
     assert {w.path.split("/")[1] for w in model.weights} == {"stack_bidirectional_rnn"}
     model.save(tmp_path / "m.keras")
     again = keras.models.load_model(tmp_path / "m.keras")
-    for a, b in zip(again(x), model(x)):
+    for a, b in zip(again(x), model(x), strict=True):
         np.testing.assert_allclose(a, b, rtol=0, atol=TOL)
 
 
@@ -151,7 +153,7 @@ def test_dropout_between_layers_only_when_training():
     drop = tfshare.CudnnLSTM(2, 4, dropout=0.5, seed=3, name="drop")
     plain = tfshare.CudnnLSTM(2, 4, name="plain")
     drop(x, training=False), plain(x)
-    for a, b in zip(drop.weights, plain.weights):
+    for a, b in zip(drop.weights, plain.weights, strict=True):
         b.assign(a)
     np.testing.assert_allclose(drop(x, training=False)[0], plain(x)[0], rtol=0, atol=0)
     assert not np.allclose(drop(x, training=True)[0], plain(x)[0])

@@ -86,13 +86,13 @@ def _compare(fast, ref, args):
     fo, fg = _grads(fast, args)
     ro, rg = _grads(ref, args)
     assert len(fo) == len(ro)
-    for a, b in zip(fo, ro):
+    for a, b in zip(fo, ro, strict=True):
         np.testing.assert_allclose(a, b, atol=1e-5, rtol=1e-5)
-    for a, b in zip(fg, rg):
+    for a, b in zip(fg, rg, strict=True):
         np.testing.assert_allclose(a, b, atol=1e-5, rtol=1e-5)
     # the test data exercise every output and gradient
     assert all(np.abs(g).max() > 1e-3 for g in rg)
-    return max(float(np.abs(a - b).max()) for a, b in zip(fo + fg, ro + rg))
+    return max(float(np.abs(a - b).max()) for a, b in zip(fo + fg, ro + rg, strict=True))
 
 
 LSTM_CONFIGS = [
@@ -179,7 +179,7 @@ def test_graph_mode_gradients():
         gr = tf.compat.v1.gradients(tf.reduce_sum(yr * yr) + tf.reduce_sum(cr), [x, k, b, c0, h0])
         with tf.compat.v1.Session(graph=g) as sess:
             a, r = sess.run([[y, c, h] + gf, [yr, cr, hr] + gr])
-    for u, v in zip(a, r):
+    for u, v in zip(a, r, strict=True):
         np.testing.assert_allclose(u, v, atol=1e-5, rtol=1e-5)
 
 
@@ -239,11 +239,11 @@ def test_fast_dynamic_rnn_matches_exact_driver(name, use_seq):
     assert [v.name for v in cell.weights] == [v.name for v in weights]  # no new variables
     assert type(sf) is type(se)
     np.testing.assert_allclose(yf.numpy(), ye.numpy(), atol=1e-5)
-    for a, b in zip(tf.nest.flatten(sf), tf.nest.flatten(se)):
+    for a, b in zip(tf.nest.flatten(sf), tf.nest.flatten(se), strict=True):
         np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-5)
     ge = tape.gradient(le, [x] + weights)
     gf = tape2.gradient(lf, [x] + weights)
-    for a, b in zip(gf, ge):
+    for a, b in zip(gf, ge, strict=True):
         np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-5, rtol=1e-5)
 
 
@@ -345,9 +345,10 @@ def test_fast_static_rnn_matches_the_unrolled_driver(name):
         lf = loss_of(yf, sf)
     assert [v.name for v in cell.weights] == [v.name for v in weights]
     assert len(yf) == len(ye) == T and type(sf) is type(se)
-    for a, b in zip(yf + tf.nest.flatten(sf), ye + tf.nest.flatten(se)):
+    for a, b in zip(yf + tf.nest.flatten(sf), ye + tf.nest.flatten(se), strict=True):
         np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-5)
-    for a, b in zip(tape2.gradient(lf, [x] + weights), tape.gradient(le, [x] + weights)):
+    for a, b in zip(tape2.gradient(lf, [x] + weights), tape.gradient(le, [x] + weights),
+                    strict=True):
         np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-5, rtol=1e-5)
     assert fastpath.fast_static_rnn(tfshare.BasicRNNCell(U), tf.unstack(x, axis=1),
                                     tf.zeros([B, U])) is None

@@ -80,7 +80,7 @@ def graph_or_eager(mode):
 def assert_close(got, want, atol=1e-6):
     got_flat, want_flat = nest.flatten(got), nest.flatten(want)
     assert len(got_flat) == len(want_flat), (len(got_flat), len(want_flat))
-    for g, w in zip(got_flat, want_flat):
+    for g, w in zip(got_flat, want_flat, strict=True):
         np.testing.assert_allclose(np.asarray(g), np.asarray(w), atol=atol)
 
 
@@ -389,7 +389,7 @@ def tfshare_cells_in_stock_drivers(mode):
             assert [v.shape.as_list() for v in stock] == [v.shape.as_list() for v in mine]
             with v1.Session() as sess:
                 sess.run(v1.global_variables_initializer())
-                for i, (a, b) in enumerate(zip(stock, mine)):
+                for i, (a, b) in enumerate(zip(stock, mine, strict=True)):
                     value = _weight(str(i), a.shape.as_list())
                     a.load(value, sess)
                     b.load(value, sess)
@@ -830,7 +830,7 @@ def _graph_gradients():
         grads = (tf.gradients(loss_s, stock + [x]), tf.gradients(loss_m, mine + [x]))
         with v1.Session() as sess:
             sess.run(v1.global_variables_initializer())
-            for a, b, w in zip(stock, mine, _gradient_weights(stock)):
+            for a, b, w in zip(stock, mine, _gradient_weights(stock), strict=True):
                 a.load(w, sess)
                 b.load(w, sess)
             return sess.run(grads)
@@ -841,7 +841,7 @@ def _eager_gradients():
     cell = tfshare.LSTMCell(3, num_proj=2)
     rnn.dynamic_rnn(cell, X, sequence_length=SEQ, dtype=tf.float32)
     variables = tfshare.global_variables()
-    for v, w in zip(variables, _gradient_weights(variables)):
+    for v, w in zip(variables, _gradient_weights(variables), strict=True):
         v.assign(w)
     x = tf.constant(X)
     with tf.GradientTape() as tape:
@@ -866,7 +866,7 @@ def single_step_and_lengths_above_time(mode):
             sess.run(v1.global_variables_initializer())
             variables = v1.global_variables()
             half = len(variables) // 2
-            for i, (a, b) in enumerate(zip(variables[:half], variables[half:])):
+            for i, (a, b) in enumerate(zip(variables[:half], variables[half:], strict=True)):
                 w = _weight(str(i), a.shape.as_list())
                 a.load(w, sess)
                 b.load(w, sess)

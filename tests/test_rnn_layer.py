@@ -92,7 +92,7 @@ def _run(layer, x, mask):
 
 def _assert_same(a, b, atol=1e-5):
     assert len(a) == len(b)
-    for u, v in zip(a, b):
+    for u, v in zip(a, b, strict=True):
         np.testing.assert_allclose(u, v, atol=atol, rtol=1e-5)
 
 
@@ -195,7 +195,8 @@ def test_fit_trains_as_keras_rnn(fused_runs):
         model.fit(x, y, batch_size=2, epochs=2, shuffle=False, verbose=0)
     _assert_same([np.asarray(w) for w in models[1].weights],
                  [np.asarray(w) for w in models[0].weights], atol=2e-5)
-    assert any(np.abs(np.asarray(w) - b).max() > 1e-3 for w, b in zip(models[1].weights, before))
+    assert any(np.abs(np.asarray(w) - b).max() > 1e-3
+               for w, b in zip(models[1].weights, before, strict=True))
     assert fused_runs
 
 

@@ -175,7 +175,7 @@ def dynamic_equals_static(mode):
     np.testing.assert_allclose(a, b, atol=1e-6)
     np.testing.assert_allclose(sa, sb, atol=1e-6)
     assert len(ga) == len(gb) == 6
-    for u, w in zip(ga, gb):
+    for u, w in zip(ga, gb, strict=True):
         np.testing.assert_allclose(u, w, atol=1e-5)
 
 
@@ -198,7 +198,7 @@ def tuple_and_concatenated_states_agree(mode):
 
     names, (y_t, s_t, y_c, s_c) = evaluate(mode, build)
     assert len(names) == 6  # one variable set: kernel, bias, 3 peepholes, projection
-    for a, b in zip(y_t, y_c):
+    for a, b in zip(y_t, y_c, strict=True):
         np.testing.assert_allclose(a, b, atol=1e-6)
     np.testing.assert_allclose(np.concatenate([s_t[0], s_t[1]], 1), s_c, atol=1e-6)
 
@@ -215,7 +215,7 @@ def double_precision_inputs(mode):
         assert all(y.dtype == tf.float64 for y in ys)
         with v1.Session() as sess:
             sess.run(v1.global_variables_initializer())
-            feed = dict(zip(steps, np.ones((4, 2, 3))))
+            feed = dict(zip(steps, np.ones((4, 2, 3)), strict=True))
             feed[seq] = [4, 1]
             out = sess.run(ys, feed)
     assert [o.shape for o in out] == [(2, 2)] * 4
@@ -285,7 +285,7 @@ def stacked_static_equals_stacked_dynamic(mode):
     assert [n.replace("static/", "dynamic/").replace("/fw/", "/bidirectional_rnn/fw/").replace(
         "/bw/", "/bidirectional_rnn/bw/") for n in names if n.startswith("static/")] == [
         n for n in names if n.startswith("dynamic/")]
-    for a, b in zip(nest.flatten(static), nest.flatten(dynamic)):
+    for a, b in zip(nest.flatten(static), nest.flatten(dynamic), strict=True):
         np.testing.assert_allclose(a, b, atol=1e-6)
     assert static[0].shape == (2, 4, 5) and not static[0][1, 2:].any()
 

@@ -221,7 +221,7 @@ def test_threads_auto_reuse_create_once():
     store_vars = tv.current_store().variables()
     assert [v.name for v in store_vars] == ["shared/a:0", "shared/b:0", "shared/c:0"]
     for got in results:
-        assert all(g is s for g, s in zip(got, store_vars))
+        assert all(g is s for g, s in zip(got, store_vars, strict=True))
 
 
 def test_threads_have_their_own_scope_stack():

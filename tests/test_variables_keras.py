@@ -86,7 +86,7 @@ def test_fit_changes_weights_and_predictions_follow():
     loss0 = m.evaluate(x, y, verbose=0)
     m.fit(x, y, epochs=3, batch_size=16, verbose=0)
     after = [w.numpy() for w in m.weights]
-    assert all(np.abs(a - b).max() > 1e-4 for a, b in zip(after, before))
+    assert all(np.abs(a - b).max() > 1e-4 for a, b in zip(after, before, strict=True))
     assert m.evaluate(x, y, verbose=0) < loss0
     np.testing.assert_allclose(m.predict(x, verbose=0), _numpy_forward(after, x), atol=1e-5)
 
@@ -99,7 +99,7 @@ def test_save_weights_load_weights_round_trip(tmp_path):
     path = os.fspath(tmp_path / "w.weights.h5")
     m1.save_weights(path)
     m2.load_weights(path)
-    for a, b in zip(m1.weights, m2.weights):
+    for a, b in zip(m1.weights, m2.weights, strict=True):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
     np.testing.assert_allclose(m2.predict(x, verbose=0), m1.predict(x, verbose=0), atol=1e-6)
 
@@ -114,7 +114,7 @@ def test_keras_file_save_load(tmp_path):
     m.save(path)
     m2 = keras.models.load_model(path)
     assert [w.path for w in m2.weights] == [w.path for w in m.weights]
-    for a, b in zip(m.weights, m2.weights):
+    for a, b in zip(m.weights, m2.weights, strict=True):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
     np.testing.assert_allclose(m2.predict(x, verbose=0), m.predict(x, verbose=0), atol=1e-6)
 
@@ -125,7 +125,7 @@ def test_two_instances_are_independent():
     x, _ = _data(4)
     y1, y2 = l1(x), l2(x)
     assert len(l1.weights) == len(l2.weights) == 3
-    assert all(a is not b for a, b in zip(l1.weights, l2.weights))
+    assert all(a is not b for a, b in zip(l1.weights, l2.weights, strict=True))
     assert np.abs(np.asarray(y1) - np.asarray(y2)).max() > 1e-4
     l1.weights[0].assign(tf.zeros_like(l1.weights[0]))
     np.testing.assert_allclose(np.asarray(l1(x)), 0.0, atol=1e-7)
@@ -147,7 +147,7 @@ def test_tracked_layer_under_mirrored_strategy(mirrored_strategy):
     x, y = _data()
     before = [w.numpy().copy() for w in m.weights]
     m.fit(x, y, epochs=1, batch_size=16, verbose=0)
-    assert all(np.abs(w.numpy() - b).max() > 1e-5 for w, b in zip(m.weights, before))
+    assert all(np.abs(w.numpy() - b).max() > 1e-5 for w, b in zip(m.weights, before, strict=True))
 
 
 def test_decorator_rejects_non_callables():
