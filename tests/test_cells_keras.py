@@ -65,13 +65,34 @@ def test_fit_reduces_loss(name):
 
 
 def test_sequential_and_functional_agree():
-    cell = tfshare.LSTMCell(4, use_peepholes=True, num_proj=2)
-    seq = keras.Sequential([keras.Input((5, 3)), keras.layers.RNN(cell, return_sequences=True)])
+    """One set of weights in three independent paths: a Sequential model, a functional
+    model built from new layer objects, and the bare cell stepped by hand."""
+    def make():
+        return tfshare.LSTMCell(4, use_peepholes=True, num_proj=2)
+
+    seq = keras.Sequential([keras.Input((5, 3)), keras.layers.RNN(make(), return_sequences=True)])
     inp = keras.Input((5, 3))
-    fn = keras.Model(inp, seq.layers[0](inp))
+    fn_rnn = keras.layers.RNN(make(), return_sequences=True)
+    fn = keras.Model(inp, fn_rnn(inp))
+    assert fn_rnn is not seq.layers[0] and fn_rnn.cell is not seq.layers[0].cell
+    rng = np.random.default_rng(7)
+    values = [rng.uniform(-0.6, 0.6, tuple(w.shape)).astype(np.float32) for w in seq.weights]
+    seq.set_weights(values)
+    fn.set_weights(values)
     a, b = seq.predict(X, verbose=0), fn.predict(X, verbose=0)
     assert a.shape == (16, 5, 2)
-    np.testing.assert_array_equal(a, b)
+    np.testing.assert_allclose(a, b, rtol=0, atol=1e-6)
+
+    cell = make()
+    state = tfshare.LSTMStateTuple(tf.zeros((16, 4)), tf.zeros((16, 2)))
+    cell(tf.constant(X[:, 0]), state)
+    cell.set_weights(values)
+    steps = []
+    for t in range(X.shape[1]):
+        out, state = cell(tf.constant(X[:, t]), state)
+        steps.append(np.asarray(out))
+    np.testing.assert_allclose(np.stack(steps, 1), a, rtol=0, atol=1e-6)
+    assert np.abs(a[:, 0] - a[:, -1]).max() > 1e-2  # the steps differ: not a constant
 
 
 def test_bidirectional_backward_half_is_reversed_forward():
@@ -154,7 +175,7 @@ def test_keras_file_round_trip(name, tmp_path):
     loaded = keras.models.load_model(path)
     np.testing.assert_array_equal(model.predict(X, verbose=0), loaded.predict(X, verbose=0))
     assert [w.path for w in loaded.weights] == [w.path for w in model.weights]
-    for a, b in zip(model.weights, loaded.weights):
+    for a, b in zip(model.weights, loaded.weights, strict=True):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
     # the loaded model keeps training
     loaded.fit(X, Y, epochs=1, verbose=0)
