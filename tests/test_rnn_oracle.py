@@ -61,6 +61,14 @@ CONFIGS = {
     "st_dropout_seq": ("static", "dropout_lstm", SEQ, False, False, None),
 }
 # eager / tf.function run this subset (every driver, cell kind and option)
+#: gradients of a weighted loss of every output and final state with respect to the
+#: inputs and every variable, ``dynamic_rnn`` (which takes the fast path on tfshare)
+GRAD_CONFIGS = {
+    "grad_lstm_peep_proj": ("dynamic", "lstm", SEQ, False, True, None),
+    "grad_lstm_clip": ("dynamic", "lstm_clip", SEQ_SHORT, False, False, None),
+    "grad_gru_tm": ("dynamic", "gru", SEQ, True, True, None),
+    "grad_basic": ("dynamic", "basic_lstm", None, False, False, None),
+}
 EAGER_CONFIGS = ["dyn_lstm_seq", "dyn_multi_seq_init", "dyn_gru_seq_tm", "dyn_lstm_scopeobj",
                  "st_multi_seq", "bd_multi_seq_init", "bd_basic_seq_tm", "bs_lstm_seq",
                  "sd_gru_tm_init", "ss_basic_seq"]
@@ -71,12 +79,16 @@ BUILD_CODE = f"""
 import zlib
 T, B, D = {T}, {B}, {D}
 CONFIGS = {CONFIGS!r}
+GRAD_CONFIGS = {GRAD_CONFIGS!r}
 
 def make_cell(C, kind, units):
     if kind == "basic_lstm":
         return C.BasicLSTMCell(units)
     if kind == "lstm":
         return C.LSTMCell(units, use_peepholes=True, num_proj=units - 1)
+    if kind == "lstm_clip":
+        return C.LSTMCell(units, use_peepholes=True, cell_clip=0.3, num_proj=units - 1,
+                          proj_clip=0.25, forget_bias=0.6)
     if kind == "gru":
         return C.GRUCell(units)
     if kind == "multi":
@@ -102,8 +114,18 @@ def weight_value(name, shape):
     rng = np.random.RandomState(zlib.crc32(name.encode()) % (2 ** 31))
     return rng.uniform(-0.5, 0.5, shape).astype("float32")
 
+def loss_of(flat):
+    # a different weight for every element of every result, so each one's gradient counts
+    total = 0.0
+    for k, t in enumerate(flat):
+        shape = t.shape.as_list()
+        w = (np.arange(int(np.prod(shape))).reshape(shape) % 7 + 1 + k) * 0.1
+        total = total + tf.reduce_sum(t * w.astype("float32"))
+    return total
+
 def build(cfg_id, C, R, X):
-    driver, kind, seq, time_major, with_init, scope = CONFIGS[cfg_id]
+    driver, kind, seq, time_major, with_init, scope = (CONFIGS.get(cfg_id)
+                                                        or GRAD_CONFIGS[cfg_id])
     kw = {{}} if scope is None else {{"scope": scope}}
     if scope is not None and scope.startswith("obj:"):
         with R.variable_scope(scope[4:]) as scope_obj:
@@ -119,7 +141,7 @@ def build(cfg_id, C, R, X):
         bws = [make_cell(C, kind, 4), make_cell(C, kind, 3)]
 
     def run():
-        x = tf.constant(X)
+        x = tf.convert_to_tensor(X)
         if time_major:
             x = tf.transpose(x, [1, 0, 2])
         if driver == "dynamic":
@@ -201,6 +223,19 @@ for cfg_id, (names, shapes, flat) in run_graph(list(CONFIGS), tf.nn.rnn_cell, R,
     OUT["json:" + cfg_id + "/shapes"] = shapes
     for i, a in enumerate(flat):
         OUT[cfg_id + "/" + str(i)] = a
+for cfg_id in GRAD_CONFIGS:
+    with tf.Graph().as_default():
+        x = tf.constant(IN["x"])
+        loss = loss_of(tf.nest.flatten(build(cfg_id, tf.nn.rnn_cell, R, x)()))
+        variables = tf.global_variables()
+        grads = tf.gradients(loss, [x] + variables)
+        with tf.Session() as sess:
+            for v in variables:
+                v.load(weight_value(v.op.name, v.shape.as_list()), sess)
+            values = sess.run(grads)
+    OUT["json:" + cfg_id + "/names"] = [v.name for v in variables]
+    for i, a in enumerate(values):
+        OUT[cfg_id + "/grad/" + str(i)] = a
 """
 GOLDEN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "programs",
                       "tf115_rnn_configs")
@@ -319,6 +354,61 @@ def test_driver_matches_tf115(tmp_path_factory, setup, mode, cfg_id):
         assert shapes == want_shapes, "static shapes"
     want_flat = [want[f"{cfg_id}/{i}"] for i in range(len(want_shapes))]
     assert len(flat) == len(want_flat)
-    for i, (a, b) in enumerate(zip(flat, want_flat)):
+    for i, (a, b) in enumerate(zip(flat, want_flat, strict=True)):
         assert a.shape == b.shape, f"result {i}"
         np.testing.assert_allclose(a, b, rtol=0, atol=TOL, err_msg=f"{cfg_id} result {i}")
+
+
+@pytest.mark.parametrize("path", ["fast", "exact"])
+@pytest.mark.parametrize("cfg_id", sorted(GRAD_CONFIGS))
+def test_dynamic_rnn_gradients_match_tf115(tmp_path_factory, monkeypatch, cfg_id, path):
+    """Gradients of a weighted loss of every output and final state, with respect to the
+    inputs and every variable, of ``dynamic_rnn`` inside ``tf.function`` (eager TF2): the
+    fast path (checked to be taken) and the exact path both equal TF 1.15's ``tf.gradients``
+    of the same graph (1e-5)."""
+    import tensorflow as tf
+
+    import tfshare
+    from tfshare import fastpath
+
+    want = tf115_configs(tmp_path_factory)
+    taken = []
+    real = fastpath.fast_dynamic_rnn
+
+    def spy(*args, **kwargs):
+        result = real(*args, **kwargs)
+        taken.append(result is not None)
+        return result
+
+    monkeypatch.setattr(fastpath, "fast_dynamic_rnn", spy)
+    previous = fastpath.set_fast_path_options(enabled=path == "fast")
+    try:
+        ns = dict(_NS, tf=tf)
+        exec(BUILD_CODE, ns)  # noqa: S102 (our own code string, shared with TF 1.15)
+        tfshare.reset_default_graph()
+        ns["build"](cfg_id, tfshare, tfshare, X)()  # creates the variables
+        variables = tfshare.global_variables()
+        for v in variables:
+            v.assign(ns["weight_value"](v.name[:-2], v.shape.as_list()))
+        x = tf.Variable(X)
+        with tfshare.variable_scope(tfshare.get_variable_scope(), reuse=True):
+            run = ns["build"](cfg_id, tfshare, tfshare, x)
+
+            @tf.function(autograph=False)
+            def gradients():
+                with tf.GradientTape() as tape:
+                    loss = ns["loss_of"](tf.nest.flatten(run()))
+                return tape.gradient(loss, [x] + variables)
+
+            got = [np.asarray(g) for g in gradients()]
+    finally:
+        fastpath.set_fast_path_options(**previous)
+    assert [v.name for v in tfshare.global_variables()] == [v.name for v in variables]
+    assert taken and all(taken) == (path == "fast"), f"fast path taken: {taken}"
+    assert [v.name for v in variables] == want["json:" + cfg_id + "/names"]
+    want_grads = [want[f"{cfg_id}/grad/{i}"] for i in range(len(variables) + 1)]
+    assert len(got) == len(want_grads)
+    for i, (a, b) in enumerate(zip(got, want_grads, strict=True)):
+        assert a.shape == b.shape, f"gradient {i}"
+        assert np.abs(b).max() > 1e-3, f"TF 1.15's gradient {i} is ~0: the case tests nothing"
+        np.testing.assert_allclose(a, b, rtol=0, atol=TOL, err_msg=f"{cfg_id} gradient {i}")
