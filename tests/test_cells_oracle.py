@@ -4,9 +4,12 @@
     tests/fixtures/make_cell_fixtures.py from the oracle) replayed on tfshare's
     cells, in Keras mode (weights found by path suffix = TF1 name) and in TF1
     mode (weights from the tfshare store inside ``variable_scope("root")``);
-(b) live: one oracle run per module recomputes every configuration with fresh
-    random weights/inputs, and the committed configurations, so the fixtures
-    cannot go stale;
+(b) live: one oracle run per module recomputes every committed configuration at
+    the fixture seed (so the fixtures cannot go stale) and the ``LIVE_NAMES``
+    subset (12 of the 29, every cell kind; the other 17, mostly defaults and
+    single options that ``lstm_all`` combines, are checked on their fixtures
+    only) with fresh random weights and inputs, replayed on tfshare in Keras
+    mode (5 of them in TF1 mode too);
 (c) golden numbers (TF1's GRU/LSTM/dropout docs), which come from
     TF's own test files, not from our output.
 Outputs and every state leaf must agree to atol 1e-6 (float32).
