@@ -2,8 +2,10 @@
 
 Each example runs in its own subprocess (one test function per example, so
 ``pytest -n 2`` runs them in parallel) and must exit 0 and print its figure.
-Thresholds are far below what the defaults reach but above chance, so a model
-that does not learn fails.
+Each example prints what it achieved and a baseline measured in the same run
+(majority tag, naive forecast, a random trunk, the untrained model, copying the
+input); the test asserts the model beats its baseline by a margin that holds
+with the tiny settings on several seeds, so a model that does not learn fails.
 """
 import math
 import os
@@ -69,12 +71,14 @@ def test_variable_sharing(tmp_path):
 
 
 def test_bidirectional_rnn(tmp_path):
-    out = run_example("bidirectional_rnn.py", "--steps", "60", "--test-size", "200", cwd=tmp_path)
+    out = run_example("bidirectional_rnn.py", "--steps", "150", "--test-size", "200", cwd=tmp_path)
     assert "stack_bidirectional_rnn/cell_1/bidirectional_rnn/bw/lstm_cell/kernel" in out
     assert "outputs past each sequence's end are zero: True" in out
     assert number(r"max \|diff\| = ([0-9.e+-]+)", out) < 1e-6
-    acc = number(r"test tag accuracy: ([0-9.]+)", out)
-    assert 0.0 <= acc <= 1.0
+    majority = number(r"majority-tag baseline: ([0-9.]+)", out)
+    assert 0.5 <= majority < 0.7  # the task is not trivial
+    # seeds 0-2 reach 0.78 / 0.69 / 0.68 over baselines 0.60 / 0.61 / 0.61
+    assert number(r"test tag accuracy: ([0-9.]+)", out) > majority + 0.04
 
 
 def test_forecast_sunspots(tmp_path):
@@ -82,7 +86,8 @@ def test_forecast_sunspots(tmp_path):
     out = run_example("forecast_sunspots.py", "--epochs", "3", "--out", str(png), cwd=tmp_path)
     lstm = number(r"LSTM  test RMSE:\s+([0-9.]+)", out)
     naive = number(r"naive test RMSE:\s+([0-9.]+)", out)
-    assert 0 < naive < 100 and 0 < lstm < 200
+    assert 0 < naive < 100
+    assert 0 < lstm < 0.9 * naive  # seeds 0-2: ratios 0.74 / 0.65 / 0.56
     with open(png, "rb") as f:
         assert f.read(8) == b"\x89PNG\r\n\x1a\n"
 
@@ -107,13 +112,16 @@ def test_word_lm(tmp_path):
 
 
 def test_transfer_learning(tmp_path):
-    out = run_example("transfer_learning.py", "--epochs", "2", "--head-epochs", "3",
+    out = run_example("transfer_learning.py", "--epochs", "4", "--head-epochs", "6",
                       "--ckpt-dir", str(tmp_path), cwd=tmp_path)
     assert "trunk weights equal the source encoder's: True" in out
     assert "trunk unchanged by fine-tuning: True" in out
     assert "encoder/lstm_cell/kernel" in out and "trunk/lstm_cell/kernel" in out
     acc = number(r"transferred trunk, test accuracy \(digits 5-9\): ([0-9.]+)", out)
-    assert 0.0 <= acc <= 1.0
+    random_trunk = number(r"random frozen trunk, test accuracy \(digits 5-9\): ([0-9.]+)", out)
+    assert random_trunk > 0.25  # the head learns something even on a random trunk (chance 0.2)
+    # seeds 0-2: 0.63 / 0.67 / 0.66 against a random trunk's 0.44 / 0.31 / 0.48
+    assert acc > random_trunk + 0.08
 
 
 def test_param_sharing(tmp_path):
