@@ -38,10 +38,12 @@ def main(argv=None):
         print(f"  {w.path:32s} {tuple(w.shape)}")
     print(tfshare.param_report(model))
 
+    _, untrained_acc = model.evaluate(x_test, y_test, verbose=0)
     model.fit(x_train, y_train, batch_size=args.batch_size, epochs=args.epochs,
               validation_split=0.1, verbose=args.verbose)
     loss, acc = model.evaluate(x_test, y_test, verbose=0)
     print(f"test loss: {loss:.4f}")
+    print(f"untrained test accuracy: {untrained_acc:.4f}  (the baseline)")
     print(f"test accuracy: {acc:.4f}  ({len(x_test)} digits, chance 0.10)")
     return float(acc)
 

@@ -52,6 +52,7 @@ def main(argv=None):
 
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
+        untrained_acc = sess.run(accuracy, {X: x_test, Y: y_test})
         bar = _common.progbar(args.steps, ["loss", "acc"])
         batches = _common.minibatches(rng, len(x_train), args.batch_size)
         for step in range(1, args.steps + 1):
@@ -59,6 +60,7 @@ def main(argv=None):
             _, loss, acc = sess.run([train_op, loss_op, accuracy], {X: x_train[idx], Y: y_train[idx]})
             bar.update(step, [("loss", loss), ("acc", acc)])
         test_acc = sess.run(accuracy, {X: x_test, Y: y_test})
+    print(f"untrained test accuracy: {untrained_acc:.4f}  (the baseline)")
     print(f"test accuracy: {test_acc:.4f}  ({len(x_test)} digits, chance 0.10)")
     return float(test_acc)
 
