@@ -315,7 +315,7 @@ def fixture_names(directory: str = FIXTURE_DIR) -> list[str]:
 
 
 # --------------------------------------------------------------------------------------
-# Independent numpy reference (float64), from the spec's equations
+# Independent numpy reference (float64), from TF1's equations (the cells' docstrings)
 # --------------------------------------------------------------------------------------
 
 NPState = collections.namedtuple("NPState", ["c", "h"])

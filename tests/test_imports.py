@@ -1,4 +1,4 @@
-"""Import rules (DESIGN "Layers of the package"), checked on the source text.
+"""Import rules (docs/interfaces.md, "Layers and imports"), checked on the source text.
 
 Every ``.py`` under ``tfshare/`` and ``compat/`` is parsed with ``ast``; none
 may import ``tensorflow.python``, ``keras.src`` or ``tf_keras`` (public APIs

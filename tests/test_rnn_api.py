@@ -190,7 +190,7 @@ def _message(fn):
 
 @CASES.case("graph")
 def error_texts_equal_stock_tf(mode):
-    """§2.2/§2.3 errors: same type and text as TF core's drivers on the same arguments."""
+    """Driver errors (docs/tf1-behaviour.md §2): same type and text as TF core's drivers on the same arguments."""
     with tf.Graph().as_default():
         x2 = tf.constant(X[:, 0])
         x3 = tf.constant(X)
@@ -219,7 +219,7 @@ def error_texts_equal_stock_tf(mode):
 
 @CASES.case("graph", "eager")
 def error_texts_spec(mode):
-    """Texts quoted by spec §2.2, §2.3."""
+    """The drivers' error texts (docs/tf1-behaviour.md §2)."""
     with graph_or_eager(mode):
         cell = tfshare.BasicLSTMCell(2)
         x = tf.constant(X)
@@ -283,7 +283,7 @@ def unknown_depth_error(mode):
 
 @CASES.case("graph", "eager")
 def stack_error_texts(mode):
-    """§2.7 validation messages of the contrib stack functions."""
+    """Validation messages of the contrib stack functions (docs/tf1-behaviour.md §2)."""
     with graph_or_eager(mode):
         c = [tfshare.GRUCell(2)]
         x = tf.constant(X)
@@ -362,7 +362,7 @@ def _cell_paths(cell_cls):
 
 @CASES.case("graph")
 def tfshare_cells_in_stock_drivers(mode):
-    """Stock TF's graph-mode drivers accept tfshare cells (§0.2): same numbers as tfshare's.
+    """Stock TF's graph-mode drivers accept tfshare cells (docs/tf1-behaviour.md §1): same numbers as tfshare's.
 
     Stock drivers open TF's own scopes (invisible to tfshare cells), so weights
     are paired by creation order; tfshare's names are checked exactly.
