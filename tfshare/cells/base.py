@@ -34,6 +34,7 @@ from tfshare import variables as tfvars
 from tfshare._shapes import static_axis, static_dim, static_shape
 from tfshare.cells._args import (check_float_dtype, dtype_name, dtype_repr, float_error,
                                  is_floating, snake_case)
+from tfshare.cells.state import LSTMStateTuple
 from tfshare.cells.weights import KerasWeights, TF1Weights, WeightSpec, WeightTree, unique
 
 __all__ = ["RNNCell", "WeightSpec"]  # package-internal: begin_sequence, sequence_state
@@ -403,6 +404,31 @@ class RNNCell(keras.layers.Layer):
         if self._reuse is not None and isinstance(self._reuse, bool):
             config["reuse"] = self._reuse
         return config
+
+
+class UnitsCell(RNNCell):
+    """A cell whose state and output are both ``num_units`` wide (``self._num_units``)."""
+
+    @property
+    def state_size(self) -> int:
+        return self._num_units
+
+    @property
+    def output_size(self) -> int:
+        return self._num_units
+
+
+class LSTMUnitsCell(RNNCell):
+    """An LSTM cell with state ``LSTMStateTuple(c, h)``, both and the output
+    ``num_units`` wide (``self._num_units``)."""
+
+    @property
+    def state_size(self) -> LSTMStateTuple:
+        return LSTMStateTuple(self._num_units, self._num_units)
+
+    @property
+    def output_size(self) -> int:
+        return self._num_units
 
 
 def check_state_width(cell: Any, leaf: Any, size: Any) -> None:

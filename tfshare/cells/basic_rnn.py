@@ -7,13 +7,13 @@ import keras
 import tensorflow as tf
 
 from tfshare.cells._args import check_positive_int, get_activation, serialize_activation
-from tfshare.cells.base import RNNCell, WeightSpec
+from tfshare.cells.base import UnitsCell, WeightSpec
 
 __all__ = ["BasicRNNCell"]
 
 
 @keras.saving.register_keras_serializable(package="tfshare")
-class BasicRNNCell(RNNCell):
+class BasicRNNCell(UnitsCell):
     """The most basic RNN cell, TF1's ``tf.nn.rnn_cell.BasicRNNCell``.
 
     Equation (``[x, h]`` is the concatenation on axis 1)::
@@ -41,14 +41,6 @@ class BasicRNNCell(RNNCell):
         self._num_units = check_positive_int("num_units", num_units)
         self._activation_arg = activation
         self._activation = get_activation(activation)
-
-    @property
-    def state_size(self) -> int:
-        return self._num_units
-
-    @property
-    def output_size(self) -> int:
-        return self._num_units
 
     def weight_specs(self, input_depth):
         n = self._num_units

@@ -16,14 +16,14 @@ import tensorflow as tf
 
 from tfshare.cells._args import check_number, check_positive_int
 from tfshare.cells._contrib_ops import block_clip
-from tfshare.cells.base import RNNCell, WeightSpec
+from tfshare.cells.base import LSTMUnitsCell, UnitsCell, WeightSpec
 from tfshare.cells.fused import FusedGRU, FusedLSTM
 from tfshare.cells.state import LSTMStateTuple
 
 __all__ = ["LSTMBlockCell", "GRUBlockCell", "GRUBlockCellV2"]
 
 
-class BlockLSTM(RNNCell):
+class BlockLSTM(LSTMUnitsCell):
     """The description shared by ``LSTMBlockCell`` and ``LSTMBlockFusedCell``:
     TF1's ``LSTMBlockCell``/``BlockLSTM`` op math and variables.
 
@@ -120,17 +120,9 @@ class LSTMBlockCell(BlockLSTM):
         super().__init__(num_units, forget_bias=forget_bias, cell_clip=cell_clip,
                          use_peephole=use_peephole, dtype=dtype, reuse=reuse, name=name, **kwargs)
 
-    @property
-    def state_size(self):
-        return LSTMStateTuple(self._num_units, self._num_units)
-
-    @property
-    def output_size(self) -> int:
-        return self._num_units
-
 
 @keras.saving.register_keras_serializable(package="tfshare")
-class GRUBlockCell(RNNCell):
+class GRUBlockCell(UnitsCell):
     """TF1's ``tf.contrib.rnn.GRUBlockCell`` (deprecated in TF1 for
     ``GRUBlockCellV2``, which differs only in its variable names)::
 
@@ -163,14 +155,6 @@ class GRUBlockCell(RNNCell):
         super().__init__(reuse=reuse, name=name, **kwargs)
         arg = "num_units" if num_units is not None else "cell_size"
         self._num_units = check_positive_int(arg, num_units if num_units is not None else cell_size)
-
-    @property
-    def state_size(self) -> int:
-        return self._num_units
-
-    @property
-    def output_size(self) -> int:
-        return self._num_units
 
     def weight_specs(self, input_depth):
         n, names = self._num_units, self._names

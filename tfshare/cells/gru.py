@@ -8,14 +8,14 @@ import tensorflow as tf
 
 from tfshare.cells._args import (activation_name, check_positive_int, get_activation,
                                  get_initializer, serialize_activation, serialize_initializer)
-from tfshare.cells.base import RNNCell, WeightSpec
+from tfshare.cells.base import UnitsCell, WeightSpec
 from tfshare.cells.fused import FusedGRU
 
 __all__ = ["GRUCell"]
 
 
 @keras.saving.register_keras_serializable(package="tfshare")
-class GRUCell(RNNCell):
+class GRUCell(UnitsCell):
     """Gated Recurrent Unit cell, TF1's ``tf.nn.rnn_cell.GRUCell``.
 
     Equations (gate columns ordered ``r, u``; the reset gate is applied to
@@ -55,14 +55,6 @@ class GRUCell(RNNCell):
         self._activation = get_activation(activation)
         self._kernel_initializer = get_initializer(kernel_initializer)
         self._bias_initializer = get_initializer(bias_initializer)
-
-    @property
-    def state_size(self) -> int:
-        return self._num_units
-
-    @property
-    def output_size(self) -> int:
-        return self._num_units
 
     def weight_specs(self, input_depth):
         n = self._num_units

@@ -12,7 +12,7 @@ from tfshare.cells._args import (check_number, check_positive_int, get_activatio
                                  serialize_activation)
 from tfshare.cells._contrib_ops import normalized, norm_specs
 from tfshare._shapes import static_axis
-from tfshare.cells.base import RNNCell, WeightSpec, match_structure
+from tfshare.cells.base import LSTMUnitsCell, match_structure, WeightSpec
 from tfshare.cells.state import LSTMStateTuple
 
 __all__ = ["LayerNormBasicLSTMCell"]
@@ -23,7 +23,7 @@ _GATES = ("input", "transform", "forget", "output")
 
 
 @keras.saving.register_keras_serializable(package="tfshare")
-class LayerNormBasicLSTMCell(RNNCell):
+class LayerNormBasicLSTMCell(LSTMUnitsCell):
     """LSTM with layer normalization and recurrent dropout, TF1's
     ``tf.contrib.rnn.LayerNormBasicLSTMCell``.
 
@@ -81,14 +81,6 @@ class LayerNormBasicLSTMCell(RNNCell):
         self._norm_shift = check_number("norm_shift", norm_shift)
         self._keep_prob = dropout_keep_prob
         self._seed = dropout_prob_seed
-
-    @property
-    def state_size(self):
-        return LSTMStateTuple(self._num_units, self._num_units)
-
-    @property
-    def output_size(self) -> int:
-        return self._num_units
 
     def weight_specs(self, input_depth):
         n = self._num_units

@@ -11,7 +11,7 @@ import tensorflow as tf
 from tfshare._shapes import static_axis
 from tfshare.cells._args import check_positive_int, is_floating, float_error, dtype_repr
 from tfshare.cells._contrib_ops import linear, linear_specs
-from tfshare.cells.base import RNNCell, WeightSpec, match_structure
+from tfshare.cells.base import LSTMUnitsCell, match_structure, WeightSpec
 from tfshare.cells.state import LSTMStateTuple
 
 __all__ = ["PhasedLSTMCell"]
@@ -44,7 +44,7 @@ def _soft_mod(x, y):
 
 
 @keras.saving.register_keras_serializable(package="tfshare")
-class PhasedLSTMCell(RNNCell):
+class PhasedLSTMCell(LSTMUnitsCell):
     """Phased LSTM, TF1's ``tf.contrib.rnn.PhasedLSTMCell``.
 
     Inputs are a pair ``(time, x)``: ``time`` ``[batch, 1]`` (float32 or
@@ -100,14 +100,6 @@ class PhasedLSTMCell(RNNCell):
         self._period_init_max = period_init_max
         self._init_seed = random.randrange(2 ** 31)
 
-    @property
-    def state_size(self):
-        return LSTMStateTuple(self._num_units, self._num_units)
-
-    @property
-    def output_size(self) -> int:
-        return self._num_units
-
     def weight_specs(self, input_depth):
         n = self._num_units
         gate_in = input_depth + n + (n if self._use_peepholes else 0)
@@ -134,7 +126,7 @@ class PhasedLSTMCell(RNNCell):
         the shape of ``concat([time, x], -1)``)."""
         pair = (isinstance(input_shape, (tuple, list)) and len(input_shape) == 2
                 and all(isinstance(s, (tuple, list, tf.TensorShape)) for s in input_shape))
-        depth = RNNCell._depth_from_shape(self, input_shape[1] if pair else input_shape)
+        depth = super()._depth_from_shape(input_shape[1] if pair else input_shape)
         if pair:
             return depth
         if depth < 2:

@@ -13,12 +13,12 @@ from tfshare.cells._args import (check_number, check_positive_int,
                                  get_activation, get_initializer, serialize_activation,
                                  serialize_initializer)
 from tfshare.cells._contrib_ops import linear, linear_specs
-from tfshare.cells.base import RNNCell
+from tfshare.cells.base import UnitsCell
 
 __all__ = ["UGRNNCell", "IntersectionRNNCell"]
 
 
-class _CollinsCell(RNNCell):
+class _CollinsCell(UnitsCell):
     """Shared parts: ``num_units``, ``initializer`` (the kernels' initializer,
     else the scope's, else glorot-uniform; biases are zeros), ``forget_bias``;
     state and output have ``num_units``."""
@@ -29,14 +29,6 @@ class _CollinsCell(RNNCell):
         self._num_units = check_positive_int("num_units", num_units)
         self._initializer = get_initializer(initializer)
         self._forget_bias = check_number("forget_bias", forget_bias)
-
-    @property
-    def state_size(self) -> int:
-        return self._num_units
-
-    @property
-    def output_size(self) -> int:
-        return self._num_units
 
     def _gate(self, pre):
         return tf.sigmoid(pre + tf.constant(self._forget_bias, pre.dtype))
