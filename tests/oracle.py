@@ -62,6 +62,24 @@ def run_oracle(code: str, inputs: dict | None = None, timeout: int = 900) -> dic
     return _run_script(sys.executable, _PRELUDE, code, inputs, timeout, env, "oracle")
 
 
+_PRELUDE_TFSHARE_V1 = """
+import os, json, numpy as np
+import tfshare.compat.v1 as tf
+tf.disable_v2_behavior()
+tf1 = tf
+OUT = {}
+"""
+
+
+def run_tfshare_v1(code: str, inputs: dict | None = None, timeout: int = 900) -> dict:
+    """Run ``code`` in a fresh process that starts as migrated TF1 programs do
+    (``import tfshare.compat.v1 as tf; tf.disable_v2_behavior()``; also bound
+    as ``tf1``); return ``OUT``. Same protocol as :func:`run_oracle`."""
+    env = {k: v for k, v in os.environ.items() if k != "TF_USE_LEGACY_KERAS"}
+    return _run_script(sys.executable, _PRELUDE_TFSHARE_V1, code, inputs, timeout, env,
+                       "tfshare.compat.v1 program")
+
+
 def _run_script(python: str, prelude: str, code: str, inputs: dict | None, timeout: int,
                 env: dict, who: str) -> dict:
     with tempfile.TemporaryDirectory() as tmp:

@@ -14,8 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import cellutil
-from oracle import needs_oracle, run_oracle, shared_result
+from oracle import needs_oracle, run_oracle, run_tfshare_v1, shared_result
 
 PROGRAM = r'''
 import zlib
@@ -73,7 +72,7 @@ INPUTS = {"x": np.random.default_rng(5).uniform(-1, 1, (3, 5, 4)).astype(np.floa
 def runs(tmp_path_factory):
     legacy = shared_result(tmp_path_factory, "cells_v1_legacy", lambda: run_oracle(
         "tf1 = tf.compat.v1\ntf1.disable_v2_behavior()\n" + PROGRAM, INPUTS))
-    return legacy, cellutil.run_tfshare_v1_program(PROGRAM, INPUTS)
+    return legacy, run_tfshare_v1(PROGRAM, INPUTS)
 
 
 @needs_oracle

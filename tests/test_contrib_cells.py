@@ -31,11 +31,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-import cellutil
 import tfshare
 import tfshare.compat.v1 as tfc
 from tfshare import fastpath
-from oracle import shared_result, tf115_or_golden
+from oracle import run_tfshare_v1, shared_result, tf115_or_golden
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "fixtures"))
 import make_contrib_cells_fixtures as F  # noqa: E402
@@ -47,7 +46,7 @@ CASE_NAMES = [c[0] for c in _CASES["CELL_CASES"]]
 FUSED = ["fused", "fused_clip_list"]
 
 #: The TF1 program on tfshare.compat.v1 after disable_v2_behavior().
-V1_PROGRAM = "tf = tf1\nimport os\n" + F.COMMON + F.CELLS + r'''
+V1_PROGRAM = F.COMMON + F.CELLS + r'''
 variables = tf.global_variables()
 OUT["json:cells_variables"] = variable_list(variables)
 OUT["json:cells_shapes"] = SHAPES
@@ -74,7 +73,7 @@ def v1(tmp_path_factory, tf115):
     inputs = dict(F.inputs())
     inputs.update({k: v for k, v in tf115.items() if k.startswith("ckpt_")})
     return shared_result(tmp_path_factory, "contrib_cells_v1",
-                         lambda: cellutil.run_tfshare_v1_program(V1_PROGRAM, inputs))
+                         lambda: run_tfshare_v1(V1_PROGRAM, inputs))
 
 
 def worst_difference(mine: dict, theirs: dict, tag: str, names, results_only=False) -> float:

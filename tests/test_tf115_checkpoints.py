@@ -17,11 +17,7 @@ TF 1.15 restores what ``tfshare.save`` and a compat program's Saver wrote.
 from __future__ import annotations
 
 import io
-import json
 import os
-import subprocess
-import sys
-import textwrap
 
 import keras
 import numpy as np
@@ -31,7 +27,7 @@ import tensorflow as tf
 import tfshare
 import tfshare.compat.v1 as tfc
 from fixtures import make_tf115_checkpoints as fx
-from oracle import needs_tf115, run_tf115, shared_result, tf115_or_golden
+from oracle import needs_tf115, run_tf115, run_tfshare_v1, shared_result, tf115_or_golden
 from tfshare import cli
 
 ATOL = 1e-5
@@ -200,41 +196,13 @@ with tf.Graph().as_default():
 '''
 
 
-def run_compat_program(code: str, inputs: dict, workdir: str) -> dict:
-    """Run ``code`` as a TF1 program on ``tfshare.compat.v1`` (``disable_v2_behavior``)
-    in a subprocess; ``OUT`` comes back (arrays, and ``json:`` values)."""
-    script = os.path.join(workdir, "program.py")
-    np.savez(os.path.join(workdir, "in.npz"), **inputs)
-    with open(script, "w") as f:
-        f.write(textwrap.dedent(f"""
-            import json, os, numpy as np
-            import tfshare.compat.v1 as tf
-            tf.disable_v2_behavior()
-            IN = dict(np.load({os.path.join(workdir, 'in.npz')!r}))
-            OUT = {{}}
-            """) + code + textwrap.dedent(f"""
-            np.savez({os.path.join(workdir, 'out.npz')!r},
-                     **{{k: v for k, v in OUT.items() if not k.startswith("json:")}})
-            with open({os.path.join(workdir, 'out.json')!r}, "w") as f:
-                json.dump({{k: v for k, v in OUT.items() if k.startswith("json:")}}, f)
-            """))
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="")
-    proc = subprocess.run([sys.executable, script], capture_output=True, text=True, env=env,
-                          timeout=900)
-    assert proc.returncode == 0, proc.stderr[-4000:]
-    out = dict(np.load(os.path.join(workdir, "out.npz")))
-    with open(os.path.join(workdir, "out.json")) as f:
-        out.update(json.load(f))
-    return out
-
-
 @pytest.fixture(scope="module")
 def compat(tmp_path_factory) -> dict:
     def compute():
         work = str(tmp_path_factory.mktemp("compat_tf115"))
         head = (f"FIXTURE = {fx.FIXTURE!r}\nKINDS = {KINDS!r}\nPREFIX = {fx.PREFIX!r}\n"
                 f"RENAMED = {fx.RENAMED!r}\nOWN_DIR = {os.path.join(work, 'own')!r}\n")
-        return run_compat_program(head + COMPAT, fx.inputs(), work)
+        return run_tfshare_v1(head + COMPAT, fx.inputs())
     return shared_result(tmp_path_factory, "compat_tf115_program", compute)
 
 
