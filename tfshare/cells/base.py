@@ -419,16 +419,21 @@ class UnitsCell(RNNCell):
 
 
 class LSTMUnitsCell(RNNCell):
-    """An LSTM cell with state ``LSTMStateTuple(c, h)``, both and the output
-    ``num_units`` wide (``self._num_units``)."""
+    """An LSTM cell with state ``LSTMStateTuple(c, h)``: ``c`` is ``num_units``
+    wide (``self._num_units``), ``h`` and the output ``_m_dim`` wide (``num_units``
+    unless a projected cell overrides ``_m_dim``)."""
+
+    @property
+    def _m_dim(self) -> int:
+        return self._num_units
 
     @property
     def state_size(self) -> LSTMStateTuple:
-        return LSTMStateTuple(self._num_units, self._num_units)
+        return LSTMStateTuple(self._num_units, self._m_dim)
 
     @property
     def output_size(self) -> int:
-        return self._num_units
+        return self._m_dim
 
 
 def check_state_width(cell: Any, leaf: Any, size: Any) -> None:

@@ -11,14 +11,14 @@ from tfshare._shapes import static_axis
 from tfshare.cells._args import (check_number, check_positive_int, get_activation,
                                  get_initializer, serialize_activation, serialize_initializer)
 from tfshare.cells._contrib_ops import linear, linear_specs
-from tfshare.cells.base import RNNCell, WeightSpec
+from tfshare.cells.base import LSTMUnitsCell, WeightSpec
 from tfshare.cells.state import LSTMStateTuple
 
 __all__ = ["GLSTMCell"]
 
 
 @keras.saving.register_keras_serializable(package="tfshare")
-class GLSTMCell(RNNCell):
+class GLSTMCell(LSTMUnitsCell):
     """Group LSTM, TF1's ``tf.contrib.rnn.GLSTMCell``: ``G =
     number_of_groups`` LSTM sub-cells, each on its slice of the input and of
     ``m`` (``x_g``, ``m_g``), producing its slice of the gates::
@@ -62,14 +62,6 @@ class GLSTMCell(RNNCell):
     @property
     def _m_dim(self) -> int:
         return self._num_proj or self._num_units
-
-    @property
-    def state_size(self):
-        return LSTMStateTuple(self._num_units, self._m_dim)
-
-    @property
-    def output_size(self) -> int:
-        return self._m_dim
 
     def _input_group(self, input_depth: Optional[int]) -> int:
         if input_depth is None:

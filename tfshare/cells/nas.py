@@ -8,7 +8,7 @@ import keras
 import tensorflow as tf
 
 from tfshare.cells._args import check_positive_int
-from tfshare.cells.base import RNNCell, WeightSpec
+from tfshare.cells.base import LSTMUnitsCell, WeightSpec
 from tfshare.cells.state import LSTMStateTuple
 
 __all__ = ["NASCell"]
@@ -18,7 +18,7 @@ _NAS_BASE = 8
 
 
 @keras.saving.register_keras_serializable(package="tfshare")
-class NASCell(RNNCell):
+class NASCell(LSTMUnitsCell):
     """Neural Architecture Search recurrent cell, TF1's ``tf.contrib.rnn.NASCell``.
 
     Equations (``a_k = x · kernel_k + m · recurrent_kernel_k [+ bias_k]``
@@ -54,14 +54,6 @@ class NASCell(RNNCell):
     @property
     def _m_dim(self) -> int:
         return self._num_proj if self._num_proj is not None else self._num_units
-
-    @property
-    def state_size(self):
-        return LSTMStateTuple(self._num_units, self._m_dim)
-
-    @property
-    def output_size(self) -> int:
-        return self._m_dim
 
     def weight_specs(self, input_depth):
         n = self._num_units
