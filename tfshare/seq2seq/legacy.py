@@ -149,8 +149,16 @@ def _flat_state(state: Any) -> list:
 def _both_decoders(feed_previous: Any, decoder: Callable, n_outputs: int,
                    state_structure: Any) -> tuple:
     """``tf.cond`` between ``decoder(True)`` and ``decoder(False)`` (a tensor
-    ``feed_previous``); returns ``(outputs, state)``."""
-    outputs_and_state = tf.cond(feed_previous, lambda: decoder(True), lambda: decoder(False))
+    ``feed_previous``), each ``-> (outputs, state)`` and built in the current
+    variable scope, the ``True`` branch first (it creates the variables, the
+    other reuses them); returns ``(outputs, state)``."""
+    def branch(feed_previous_bool: bool) -> list:
+        reuse = None if feed_previous_bool else True
+        with _vs.variable_scope(_vs.get_variable_scope(), reuse=reuse):
+            outputs, state = decoder(feed_previous_bool)
+        return list(outputs) + _flat_state(state)
+
+    outputs_and_state = tf.cond(feed_previous, lambda: branch(True), lambda: branch(False))
     state_list = outputs_and_state[n_outputs:]
     state = state_list[0]
     if nest.is_nested(state_structure):
@@ -183,13 +191,10 @@ def embedding_rnn_seq2seq(encoder_inputs: Sequence[Any], decoder_inputs: Sequenc
                                          feed_previous=feed_previous)
 
         def decoder(feed_previous_bool):
-            reuse = None if feed_previous_bool else True
-            with _vs.variable_scope(_vs.get_variable_scope(), reuse=reuse):
-                outputs, state = embedding_rnn_decoder(
-                    decoder_inputs, encoder_state, cell, num_decoder_symbols, embedding_size,
-                    output_projection=output_projection, feed_previous=feed_previous_bool,
-                    update_embedding_for_previous=False)
-                return outputs + _flat_state(state)
+            return embedding_rnn_decoder(
+                decoder_inputs, encoder_state, cell, num_decoder_symbols, embedding_size,
+                output_projection=output_projection, feed_previous=feed_previous_bool,
+                update_embedding_for_previous=False)
 
         return _both_decoders(feed_previous, decoder, len(decoder_inputs), encoder_state)
 
@@ -219,11 +224,8 @@ def embedding_tied_rnn_seq2seq(encoder_inputs: Sequence[Any], decoder_inputs: Se
         def decoder(feed_previous_bool):
             loop_function = _extract_argmax_and_embed(embedding, output_projection, False) \
                 if feed_previous_bool else None
-            reuse = None if feed_previous_bool else True
-            with _vs.variable_scope(_vs.get_variable_scope(), reuse=reuse):
-                outputs, state = tied_rnn_seq2seq(emb_encoder_inputs, emb_decoder_inputs, cell,
-                                                  loop_function=loop_function, dtype=dtype)
-                return outputs + _flat_state(state)
+            return tied_rnn_seq2seq(emb_encoder_inputs, emb_decoder_inputs, cell,
+                                    loop_function=loop_function, dtype=dtype)
 
         batch_size = None
         for inp in encoder_inputs:
@@ -377,15 +379,12 @@ def embedding_attention_seq2seq(encoder_inputs: Sequence[Any], decoder_inputs: S
                 initial_state_attention=initial_state_attention)
 
         def decoder(feed_previous_bool):
-            reuse = None if feed_previous_bool else True
-            with _vs.variable_scope(_vs.get_variable_scope(), reuse=reuse):
-                outputs, state = embedding_attention_decoder(
-                    decoder_inputs, encoder_state, attention_states, cell, num_decoder_symbols,
-                    embedding_size, num_heads=num_heads, output_size=output_size,
-                    output_projection=output_projection, feed_previous=feed_previous_bool,
-                    update_embedding_for_previous=False,
-                    initial_state_attention=initial_state_attention)
-                return outputs + _flat_state(state)
+            return embedding_attention_decoder(
+                decoder_inputs, encoder_state, attention_states, cell, num_decoder_symbols,
+                embedding_size, num_heads=num_heads, output_size=output_size,
+                output_projection=output_projection, feed_previous=feed_previous_bool,
+                update_embedding_for_previous=False,
+                initial_state_attention=initial_state_attention)
 
         return _both_decoders(feed_previous, decoder, len(decoder_inputs), encoder_state)
 
@@ -432,12 +431,9 @@ def one2many_rnn_seq2seq(encoder_inputs: Sequence[Any], decoder_inputs_dict: Dic
                 else:
                     def decoder(feed_previous_bool, decoder_inputs=decoder_inputs,
                                 dec_cell=dec_cell, num_decoder_symbols=num_decoder_symbols):
-                        reuse = None if feed_previous_bool else True
-                        with _vs.variable_scope(_vs.get_variable_scope(), reuse=reuse):
-                            outputs, state = embedding_rnn_decoder(
-                                decoder_inputs, encoder_state, dec_cell, num_decoder_symbols,
-                                embedding_size, feed_previous=feed_previous_bool)
-                        return outputs + _flat_state(state)
+                        return embedding_rnn_decoder(
+                            decoder_inputs, encoder_state, dec_cell, num_decoder_symbols,
+                            embedding_size, feed_previous=feed_previous_bool)
 
                     outputs, state = _both_decoders(feed_previous, decoder, len(decoder_inputs),
                                                     encoder_state)
